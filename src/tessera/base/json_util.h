@@ -1,0 +1,39 @@
+// Reading request JSON with errors that name the offending field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json_fwd.hpp"
+
+namespace tessera {
+
+// Parses `text`; malformed JSON or invalid UTF-8 is kInvalidArgument with
+// field "body".
+absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text);
+
+// "a.b" or "a[3]" style path joining for error fields.
+std::string JoinField(absl::string_view prefix, absl::string_view key);
+
+// Accessors on an object `obj` whose path is `prefix`. Required ones fail with
+// kInvalidArgument naming prefix.key when absent or of the wrong type;
+// optional ones return nullopt when absent or null.
+absl::StatusOr<std::string> RequiredString(const nlohmann::json& obj,
+                                           absl::string_view key,
+                                           absl::string_view prefix = "");
+absl::StatusOr<std::optional<std::string>> OptionalString(
+    const nlohmann::json& obj, absl::string_view key,
+    absl::string_view prefix = "");
+absl::StatusOr<int64_t> RequiredInt(const nlohmann::json& obj,
+                                    absl::string_view key,
+                                    absl::string_view prefix = "");
+absl::StatusOr<std::optional<int64_t>> OptionalInt(const nlohmann::json& obj,
+                                                   absl::string_view key,
+                                                   absl::string_view prefix = "");
+// Fails unless `j` is an object; `field` names it.
+absl::Status RequireObject(const nlohmann::json& j, absl::string_view field);
+
+}  // namespace tessera

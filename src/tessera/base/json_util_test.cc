@@ -1,0 +1,39 @@
+#include "tessera/base/json_util.h"
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tessera/base/clock.h"
+#include "tessera/base/status.h"
+
+namespace tessera {
+namespace {
+
+TEST(JsonUtilTest, MalformedAndInvalidUtf8AreBodyErrors) {
+  EXPECT_EQ(FieldOf(ParseJson("{").status()), "body");
+  EXPECT_EQ(FieldOf(ParseJson("{\"a\":\"\xff\"}").status()), "body");
+  EXPECT_TRUE(ParseJson("{\"a\":\"\xe4\xbd\xa0\"}").ok());
+}
+
+TEST(JsonUtilTest, AccessorsNameTheField) {
+  auto j = nlohmann::json::parse(R"({"name":"x","n":3,"f":1.5})");
+  EXPECT_EQ(*RequiredString(j, "name"), "x");
+  EXPECT_EQ(FieldOf(RequiredString(j, "missing", "pool").status()),
+            "pool.missing");
+  EXPECT_EQ(FieldOf(RequiredInt(j, "f").status()), "f");
+  EXPECT_EQ(*RequiredInt(j, "n"), 3);
+  EXPECT_EQ(OptionalInt(j, "zz")->has_value(), false);
+}
+
+TEST(ClockTest, FormatsAndParsesRfc3339) {
+  auto t = ParseRfc3339("2026-11-30T08:00:00+08:00");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(Rfc3339(*t), "2026-11-30T00:00:00Z");
+  EXPECT_FALSE(ParseRfc3339("tomorrow").has_value());
+  FakeClock clock;
+  absl::Time t0 = clock.Now();
+  clock.Advance(absl::Seconds(5));
+  EXPECT_EQ(clock.Now() - t0, absl::Seconds(5));
+}
+
+}  // namespace
+}  // namespace tessera
