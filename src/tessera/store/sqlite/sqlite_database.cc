@@ -1,0 +1,489 @@
+// SQLite driver: RAII connections with a per-connection prepared-statement
+// cache, a group-committing writer thread, and a pool of read connections.
+#include "tessera/store/sqlite/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "tessera/base/status.h"
+
+namespace tessera::store::sqlite {
+namespace {
+
+// Statements cached per connection before the cache is flushed; bounds memory
+// when callers generate SQL text (e.g. IN lists of varying length).
+constexpr size_t kMaxCachedStatements = 512;
+
+// Maps a SQLite result code (extended codes enabled) to a Status.
+absl::Status SqliteError(int rc, absl::string_view message,
+                         absl::string_view sql) {
+  std::string text =
+      absl::StrCat("sqlite: ", message, " (", sqlite3_errstr(rc), ")");
+  if (!sql.empty()) absl::StrAppend(&text, " in: ", sql);
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return absl::AlreadyExistsError(text);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(text);
+    default:
+      return absl::InternalError(text);
+  }
+}
+
+// One SQLite connection. Not thread-safe: used by one thread at a time (the
+// writer thread, or the reader that leased it from the pool).
+class SqliteConn final : public SqlConn {
+ public:
+  // Opens `path` with `flags` (SQLITE_OPEN_*) and applies the per-connection
+  // pragmas.
+  static absl::StatusOr<std::unique_ptr<SqliteConn>> Open(
+      const SqliteOptions& options, int flags) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(options.path.c_str(), &db,
+                             flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    // sqlite3_open_v2 allocates a handle even on failure; the RAII owner
+    // closes it either way.
+    auto conn = std::unique_ptr<SqliteConn>(new SqliteConn(db));
+    if (rc != SQLITE_OK) {
+      return SqliteError(rc,
+                         db != nullptr ? sqlite3_errmsg(db) : "out of memory",
+                         absl::StrCat("open ", options.path));
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(
+        db, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
+    TS_RETURN_IF_ERROR(conn->ExecScript("PRAGMA foreign_keys=ON;"));
+    TS_RETURN_IF_ERROR(conn->ExecScript(options.durability == Durability::kFull
+                                            ? "PRAGMA synchronous=FULL;"
+                                            : "PRAGMA synchronous=NORMAL;"));
+    return conn;
+  }
+
+  ~SqliteConn() override {
+    ClearCache();
+    sqlite3_close_v2(db_);
+  }
+
+  SqliteConn(const SqliteConn&) = delete;
+  SqliteConn& operator=(const SqliteConn&) = delete;
+
+  absl::Status Exec(absl::string_view sql,
+                    const std::vector<SqlValue>& params) override {
+    TS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    StmtReset reset(stmt);
+    if (stmt == nullptr) return absl::OkStatus();  // blank SQL
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) return StepError(sql);
+    changes_ = sqlite3_changes64(db_);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<SqlRows> Query(absl::string_view sql,
+                                const std::vector<SqlValue>& params) override {
+    TS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    StmtReset reset(stmt);
+    SqlRows rows;
+    if (stmt == nullptr) return rows;
+    const int columns = sqlite3_column_count(stmt);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      SqlRow& row = rows.emplace_back();
+      row.reserve(columns);
+      for (int i = 0; i < columns; ++i) {
+        switch (sqlite3_column_type(stmt, i)) {
+          case SQLITE_INTEGER:
+            row.emplace_back(
+                static_cast<int64_t>(sqlite3_column_int64(stmt, i)));
+            break;
+          case SQLITE_FLOAT:
+            row.emplace_back(sqlite3_column_double(stmt, i));
+            break;
+          case SQLITE_NULL:
+            row.emplace_back(std::monostate{});
+            break;
+          default: {  // TEXT or BLOB: bytes as they are.
+            const void* data = sqlite3_column_blob(stmt, i);
+            const int size = sqlite3_column_bytes(stmt, i);
+            row.emplace_back(
+                data == nullptr
+                    ? std::string()
+                    : std::string(static_cast<const char*>(data), size));
+          }
+        }
+      }
+    }
+    if (rc != SQLITE_DONE) return StepError(sql);
+    changes_ = sqlite3_changes64(db_);
+    return rows;
+  }
+
+  int64_t Changes() override { return changes_; }
+
+  absl::Status ExecScript(absl::string_view sql) override {
+    const std::string script(sql);
+    char* error = nullptr;
+    int rc = sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &error);
+    if (rc != SQLITE_OK) {
+      absl::Status status =
+          SqliteError(sqlite3_extended_errcode(db_),
+                      error != nullptr ? error : sqlite3_errmsg(db_), "script");
+      sqlite3_free(error);
+      return status;
+    }
+    return absl::OkStatus();
+  }
+
+  // True when no transaction is open (SQLite's autocommit mode).
+  bool InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+
+ private:
+  // Resets a statement and clears its bindings when a call ends.
+  class StmtReset {
+   public:
+    explicit StmtReset(sqlite3_stmt* stmt) : stmt_(stmt) {}
+    ~StmtReset() {
+      if (stmt_ != nullptr) {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+      }
+    }
+    StmtReset(const StmtReset&) = delete;
+    StmtReset& operator=(const StmtReset&) = delete;
+
+   private:
+    sqlite3_stmt* stmt_;
+  };
+
+  explicit SqliteConn(sqlite3* db) : db_(db) {}
+
+  absl::Status StepError(absl::string_view sql) {
+    return SqliteError(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_), sql);
+  }
+
+  void ClearCache() {
+    for (auto& [text, stmt] : cache_) sqlite3_finalize(stmt);
+    cache_.clear();
+  }
+
+  // Returns the cached statement for `sql` with `params` bound, or nullptr
+  // when `sql` holds no statement.
+  absl::StatusOr<sqlite3_stmt*> Prepare(absl::string_view sql,
+                                        const std::vector<SqlValue>& params) {
+    sqlite3_stmt* stmt = nullptr;
+    if (auto it = cache_.find(sql); it != cache_.end()) {
+      stmt = it->second;
+    } else {
+      if (cache_.size() >= kMaxCachedStatements) ClearCache();
+      const char* tail = nullptr;
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+      if (rc != SQLITE_OK) {
+        return SqliteError(rc, sqlite3_errmsg(db_), sql);
+      }
+      absl::string_view rest(tail, sql.data() + sql.size() - tail);
+      if (rest.find_first_not_of(" \t\r\n;") != absl::string_view::npos) {
+        sqlite3_finalize(stmt);
+        return absl::InternalError(absl::StrCat(
+            "sqlite: more than one statement (use ExecScript) in: ", sql));
+      }
+      if (stmt == nullptr) {
+        if (!params.empty()) {
+          return absl::InternalError(
+              absl::StrCat("sqlite: parameters given for blank SQL: ", sql));
+        }
+        return nullptr;
+      }
+      cache_.emplace(std::string(sql), stmt);
+    }
+    if (sqlite3_bind_parameter_count(stmt) != static_cast<int>(params.size())) {
+      return absl::InternalError(absl::StrCat(
+          "sqlite: statement takes ", sqlite3_bind_parameter_count(stmt),
+          " parameters, got ", params.size(), ": ", sql));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      int rc = SQLITE_OK;
+      const SqlValue& value = params[i];
+      if (std::holds_alternative<std::monostate>(value)) {
+        rc = sqlite3_bind_null(stmt, index);
+      } else if (const int64_t* n = std::get_if<int64_t>(&value)) {
+        rc = sqlite3_bind_int64(stmt, index, *n);
+      } else if (const double* d = std::get_if<double>(&value)) {
+        rc = sqlite3_bind_double(stmt, index, *d);
+      } else {
+        const std::string& s = std::get<std::string>(value);
+        rc = sqlite3_bind_text64(stmt, index, s.data(), s.size(),
+                                 SQLITE_TRANSIENT, SQLITE_UTF8);
+      }
+      if (rc != SQLITE_OK) {
+        sqlite3_clear_bindings(stmt);
+        return SqliteError(rc, sqlite3_errmsg(db_), sql);
+      }
+    }
+    return stmt;
+  }
+
+  sqlite3* const db_;
+  absl::flat_hash_map<std::string, sqlite3_stmt*> cache_;
+  int64_t changes_ = 0;
+};
+
+// A write transaction waiting for the writer thread. Lives on its caller's
+// stack; the caller blocks on `done` until the writer has set `result`.
+struct WriteJob {
+  explicit WriteJob(absl::FunctionRef<absl::Status(SqlConn&)> f) : fn(f) {}
+  absl::FunctionRef<absl::Status(SqlConn&)> fn;
+  absl::Status result;
+  absl::Notification done;
+};
+
+void Finish(WriteJob* job, absl::Status status) {
+  job->result = std::move(status);
+  job->done.Notify();
+}
+
+class SqliteDatabase final : public SqlDatabase {
+ public:
+  SqliteDatabase(const SqliteOptions& options,
+                 std::unique_ptr<SqliteConn> writer,
+                 std::vector<std::unique_ptr<SqliteConn>> readers)
+      : max_batch_(options.max_batch),
+        reader_count_(static_cast<int>(readers.size())),
+        writer_(std::move(writer)),
+        idle_readers_(std::move(readers)) {
+    dialect_.name = "sqlite";
+    dialect_.skip_locked = false;
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+    writer_thread_id_ = writer_thread_.get_id();
+  }
+
+  ~SqliteDatabase() override { Close(); }
+
+  const Dialect& dialect() const override { return dialect_; }
+
+  absl::Status RunTransaction(
+      TxMode mode, absl::FunctionRef<absl::Status(SqlConn&)> fn) override {
+    return mode == TxMode::kWrite ? RunWrite(fn) : RunRead(fn);
+  }
+
+  void Close() override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (closed_) return;
+      closed_ = true;  // wakes the writer, which drains the queue and exits
+    }
+    writer_thread_.join();
+    absl::MutexLock lock(&mu_);
+    // Readers in flight return their connection before it is closed.
+    mu_.Await(absl::Condition(
+        +[](SqliteDatabase* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+          return static_cast<int>(self->idle_readers_.size()) ==
+                 self->reader_count_;
+        },
+        this));
+    idle_readers_.clear();
+    writer_.reset();  // last connection: SQLite checkpoints the WAL
+  }
+
+ private:
+  absl::Status RunWrite(absl::FunctionRef<absl::Status(SqlConn&)> fn) {
+    if (std::this_thread::get_id() == writer_thread_id_) {
+      return absl::InternalError(
+          "sqlite: nested write transaction (RunTransaction(kWrite) called "
+          "from inside a write transaction)");
+    }
+    WriteJob job(fn);
+    {
+      absl::MutexLock lock(&mu_);
+      if (closed_)
+        return absl::FailedPreconditionError("sqlite: database closed");
+      queue_.push_back(&job);
+    }
+    job.done.WaitForNotification();
+    return std::move(job.result);
+  }
+
+  absl::Status RunRead(absl::FunctionRef<absl::Status(SqlConn&)> fn) {
+    std::unique_ptr<SqliteConn> conn;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](SqliteDatabase* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->closed_ || !self->idle_readers_.empty();
+          },
+          this));
+      if (closed_)
+        return absl::FailedPreconditionError("sqlite: database closed");
+      conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+    // Returns the connection to the pool however this function exits.
+    struct Lease {
+      SqliteDatabase* db;
+      std::unique_ptr<SqliteConn>& conn;
+      ~Lease() {
+        if (!conn->InAutocommit()) (void)conn->ExecScript("ROLLBACK;");
+        absl::MutexLock lock(&db->mu_);
+        db->idle_readers_.push_back(std::move(conn));
+      }
+    } lease{this, conn};
+    TS_RETURN_IF_ERROR(conn->Exec("BEGIN", {}));
+    TS_RETURN_IF_ERROR(fn(*conn));
+    return conn->Exec("COMMIT", {});
+  }
+
+  void WriterLoop() {
+    std::vector<WriteJob*> batch;
+    while (true) {
+      batch.clear();
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](SqliteDatabase* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+              return self->closed_ || !self->queue_.empty();
+            },
+            this));
+        if (queue_.empty()) return;  // closed and drained
+        while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
+          batch.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      RunBatch(batch);
+    }
+  }
+
+  // Runs one fn inside its own savepoint. On error the savepoint is rolled
+  // back, so only this fn's changes vanish.
+  absl::Status RunJob(WriteJob* job) {
+    SqliteConn& conn = *writer_;
+    TS_RETURN_IF_ERROR(conn.Exec("SAVEPOINT tessera_job", {}));
+    absl::Status status;
+    try {
+      status = job->fn(conn);
+    } catch (const std::exception& e) {
+      status = absl::InternalError(
+          absl::StrCat("sqlite: write transaction threw: ", e.what()));
+    } catch (...) {
+      status = absl::InternalError("sqlite: write transaction threw");
+    }
+    if (status.ok()) status = conn.Exec("RELEASE tessera_job", {});
+    if (!status.ok() && !conn.InAutocommit()) {
+      // If rolling back the savepoint fails too, the caller sees the outer
+      // transaction as lost (InAutocommit after a full ROLLBACK).
+      absl::Status undo = conn.Exec("ROLLBACK TO tessera_job", {});
+      if (undo.ok()) undo = conn.Exec("RELEASE tessera_job", {});
+      if (!undo.ok()) (void)conn.ExecScript("ROLLBACK;");
+    }
+    return status;
+  }
+
+  // Runs `batch` as few transactions as possible (normally one) and finishes
+  // every job in it.
+  void RunBatch(const std::vector<WriteJob*>& batch) {
+    SqliteConn& conn = *writer_;
+    std::deque<WriteJob*> pending(batch.begin(), batch.end());
+    while (!pending.empty()) {
+      absl::Status begin = conn.Exec("BEGIN IMMEDIATE", {});
+      if (!begin.ok()) {
+        for (WriteJob* job : pending) Finish(job, begin);
+        return;
+      }
+      std::vector<WriteJob*> succeeded;
+      bool lost = false;
+      while (!pending.empty()) {
+        WriteJob* job = pending.front();
+        pending.pop_front();
+        absl::Status status = RunJob(job);
+        if (status.ok()) {
+          succeeded.push_back(job);
+          continue;
+        }
+        Finish(job, std::move(status));
+        if (conn.InAutocommit()) {
+          // The failure took the whole transaction with it (SQLite rolls back
+          // on some errors, or the fn ended it): run the jobs that had
+          // succeeded again in a fresh transaction. Each round removes the
+          // failing job, so this terminates.
+          pending.insert(pending.begin(), succeeded.begin(), succeeded.end());
+          lost = true;
+          break;
+        }
+      }
+      if (lost) continue;
+      absl::Status commit = conn.Exec("COMMIT", {});
+      if (!commit.ok() && !conn.InAutocommit()) {
+        (void)conn.ExecScript("ROLLBACK;");
+      }
+      for (WriteJob* job : succeeded) Finish(job, commit);
+    }
+  }
+
+  Dialect dialect_;
+  const int max_batch_;
+  const int reader_count_;
+
+  absl::Mutex mu_;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<WriteJob*> queue_ ABSL_GUARDED_BY(mu_);
+  // Used only by the writer thread (and by Close after joining it).
+  std::unique_ptr<SqliteConn> writer_;
+  std::vector<std::unique_ptr<SqliteConn>> idle_readers_ ABSL_GUARDED_BY(mu_);
+  std::thread writer_thread_;
+  std::thread::id writer_thread_id_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenSqlite(
+    const SqliteOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("sqlite: path is empty");
+  }
+  if (options.read_connections < 1 || options.max_batch < 1) {
+    return absl::InvalidArgumentError(
+        "sqlite: read_connections and max_batch must be at least 1");
+  }
+  TS_ASSIGN_OR_RETURN(
+      std::unique_ptr<SqliteConn> writer,
+      SqliteConn::Open(options, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  TS_ASSIGN_OR_RETURN(SqlRows mode,
+                      writer->Query("PRAGMA journal_mode=WAL", {}));
+  if (mode.size() != 1 || mode[0].size() != 1 ||
+      !std::holds_alternative<std::string>(mode[0][0]) ||
+      std::get<std::string>(mode[0][0]) != "wal") {
+    return absl::InternalError(
+        absl::StrCat("sqlite: cannot switch ", options.path, " to WAL mode"));
+  }
+  std::vector<std::unique_ptr<SqliteConn>> readers;
+  for (int i = 0; i < options.read_connections; ++i) {
+    TS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConn> reader,
+                        SqliteConn::Open(options, SQLITE_OPEN_READONLY));
+    readers.push_back(std::move(reader));
+  }
+  return std::make_unique<SqliteDatabase>(options, std::move(writer),
+                                          std::move(readers));
+}
+
+}  // namespace tessera::store::sqlite

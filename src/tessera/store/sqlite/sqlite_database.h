@@ -1,0 +1,61 @@
+// The SQLite driver: a SqlDatabase over one database file in WAL mode, with a
+// single writer thread that group-commits concurrent write transactions and a
+// pool of read-only connections for snapshot reads.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tessera/store/sql/sql_conn.h"
+
+namespace tessera::store::sqlite {
+
+// How hard a COMMIT pushes data to disk.
+enum class Durability {
+  kFull,    // PRAGMA synchronous=FULL: the WAL is fsynced at every commit; an
+            // acknowledged transaction survives power loss.
+  kNormal,  // PRAGMA synchronous=NORMAL: fsync only at checkpoints; survives a
+            // process crash, may lose the last commits on power loss.
+};
+
+struct SqliteOptions {
+  // Database file, relative to the working directory or absolute. Created if
+  // missing.
+  std::string path;
+  Durability durability = Durability::kFull;
+  // Read-only connections serving TxMode::kRead; readers block when all are
+  // busy. At least 1.
+  int read_connections = 4;
+  // Most write transactions the writer thread runs inside one COMMIT.
+  int max_batch = 64;
+  // How long a connection waits for another process's lock before failing
+  // with kUnavailable.
+  absl::Duration busy_timeout = absl::Seconds(5);
+};
+
+// Opens (creating if needed) the database at options.path.
+//
+// RunTransaction(kWrite, fn) queues fn for the writer thread and blocks until
+// the COMMIT that contains it has finished. The writer runs up to max_batch
+// queued transactions in one SQLite transaction, each inside its own
+// SAVEPOINT: a fn that fails is rolled back to its savepoint (its neighbours
+// are kept) and its error is returned to its caller only. A caller gets OK
+// only after that shared COMMIT succeeded; if the COMMIT fails, every caller
+// in the batch gets the error. Calling RunTransaction(kWrite) from inside a
+// write fn fails with kInternal (it would deadlock).
+//
+// RunTransaction(kRead, fn) runs fn on a pooled read-only connection inside
+// BEGIN ... COMMIT, so fn sees one consistent snapshot of committed data.
+//
+// The returned database is thread-safe. Close() (also run by the destructor)
+// finishes queued writes, then closes every connection; later calls to
+// RunTransaction fail with kFailedPrecondition.
+//
+// Errors: kInvalidArgument for bad options; kUnavailable or kInternal when the
+// file cannot be opened or configured.
+absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenSqlite(
+    const SqliteOptions& options);
+
+}  // namespace tessera::store::sqlite
