@@ -1,0 +1,47 @@
+// Options of the tessera binary: defaults, then config file, then environment,
+// then flags. Parsed only here and passed down as plain structs.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace tessera::app {
+
+struct Config {
+  // [server]
+  std::string listen = "127.0.0.1:8080";
+  int io_threads = 2;
+  int worker_threads = 32;
+  int64_t body_limit_bytes = 16 << 20;
+  int header_timeout_seconds = 10;
+  int idle_timeout_seconds = 75;
+  // [database]
+  std::string db_url = "sqlite://./tessera.db";
+  std::string durability = "full";  // full | normal (SQLite synchronous)
+  int pg_pool_size = 16;
+  // [media], [web]
+  std::string media_root;
+  std::string web_root;
+  // [jobs]
+  int lease_sweep_seconds = 5;
+  // [auth]
+  int token_ttl_hours = 24;
+  // [log]
+  std::string log_level = "info";
+};
+
+// Applies the TOML file at `path` over `config`. Unknown keys are errors that
+// name the file and key.
+absl::Status ApplyConfigFile(const std::string& path, Config& config);
+// Applies TESSERA_* environment variables (TESSERA_DB, TESSERA_LISTEN,
+// TESSERA_MEDIA, TESSERA_WEB, TESSERA_DURABILITY, TESSERA_LOG_LEVEL,
+// TESSERA_LEASE_SWEEP_SECONDS).
+absl::Status ApplyEnvironment(Config& config);
+// Splits "host:port".
+absl::StatusOr<std::pair<std::string, uint16_t>> ParseListen(
+    const std::string& listen);
+
+}  // namespace tessera::app

@@ -1,0 +1,328 @@
+// The composition root: config → store (sqlite|postgres) → service → the HTTP
+// server, background jobs and CLI commands.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "config.h"
+#include "nlohmann/json.hpp"
+#include "tessera/base/clock.h"
+#include "tessera/base/status.h"
+#include "tessera/cli/demo.h"
+#include "tessera/http/api.h"
+#include "tessera/http/metrics.h"
+#include "tessera/http/router.h"
+#include "tessera/http/server.h"
+#include "tessera/jobs/runner.h"
+#include "tessera/service/auth.h"
+#include "tessera/service/service.h"
+#include "tessera/store/postgres/pg_database.h"
+#include "tessera/store/sqlite/sqlite_database.h"
+#include "tessera/store/store.h"
+
+namespace tessera::app {
+namespace {
+
+// Exit codes of every command.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int Fail(const absl::Status& s) {
+  std::cerr << "tessera: " << s.message();
+  if (auto field = FieldOf(s)) std::cerr << " (field " << *field << ")";
+  std::cerr << "\n";
+  return s.code() == absl::StatusCode::kInvalidArgument ||
+                 s.code() == absl::StatusCode::kAlreadyExists ||
+                 s.code() == absl::StatusCode::kFailedPrecondition
+             ? kExitUsage
+             : kExitFailure;
+}
+
+// Times every store transaction into tessera_store_transaction_seconds.
+class TimedStore final : public store::Store {
+ public:
+  TimedStore(std::unique_ptr<store::Store> inner, http::Metrics& metrics)
+      : inner_(std::move(inner)), metrics_(metrics) {
+    metrics_.Describe("tessera_store_transaction_seconds", "histogram",
+                      "Store transaction latency, queueing included.");
+  }
+  absl::Status Run(store::TxMode mode,
+                   absl::FunctionRef<absl::Status(store::Tx&)> fn) override {
+    absl::Time start = absl::Now();
+    absl::Status s = inner_->Run(mode, fn);
+    metrics_.Observe(
+        "tessera_store_transaction_seconds",
+        {{"mode", mode == store::TxMode::kRead ? "read" : "write"},
+         {"ok", s.ok() ? "true" : "false"}},
+        absl::ToDoubleSeconds(absl::Now() - start));
+    return s;
+  }
+  absl::Status Migrate() override { return inner_->Migrate(); }
+  int LatestVersion() const override { return inner_->LatestVersion(); }
+  absl::StatusOr<int> CurrentVersion() override {
+    return inner_->CurrentVersion();
+  }
+  absl::string_view backend() const override { return inner_->backend(); }
+  void Close() override { inner_->Close(); }
+
+ private:
+  std::unique_ptr<store::Store> inner_;
+  http::Metrics& metrics_;
+};
+
+// Opens the database named by `config.db_url` and migrates it.
+absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config& config) {
+  std::unique_ptr<store::SqlDatabase> db;
+  const std::string& url = config.db_url;
+  if (absl::StartsWith(url, "sqlite://")) {
+    store::sqlite::SqliteOptions o;
+    o.path = url.substr(strlen("sqlite://"));
+    if (o.path.empty()) {
+      return InvalidField("db", "sqlite:// needs a file path, e.g. "
+                                "sqlite://./tessera.db");
+    }
+    if (config.durability == "full") {
+      o.durability = store::sqlite::Durability::kFull;
+    } else if (config.durability == "normal") {
+      o.durability = store::sqlite::Durability::kNormal;
+    } else {
+      return InvalidField("durability", "must be full or normal");
+    }
+    TS_ASSIGN_OR_RETURN(db, store::sqlite::OpenSqlite(o));
+  } else if (absl::StartsWith(url, "postgresql://") ||
+             absl::StartsWith(url, "postgres://")) {
+    store::postgres::PgOptions o;
+    o.url = url;
+    o.pool_size = config.pg_pool_size;
+    TS_ASSIGN_OR_RETURN(db, store::postgres::OpenPostgres(o));
+  } else {
+    return InvalidField("db",
+                        "must start with sqlite:// or postgresql://");
+  }
+  auto s = store::MakeSqlStore(std::move(db));
+  TS_RETURN_IF_ERROR(s->Migrate());
+  return s;
+}
+
+void SetLogLevel(const std::string& level) {
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
+          const std::string& argv0) {
+  SetLogLevel(config.log_level);
+  auto listen = ParseListen(config.listen);
+  if (!listen.ok()) return Fail(listen.status());
+  http::Metrics metrics;
+  auto opened = OpenStore(config);
+  if (!opened.ok()) return Fail(opened.status());
+  TimedStore store(std::move(*opened), metrics);
+  RealClock clock;
+  service::ServiceOptions service_options;
+  service_options.token_ttl = absl::Hours(config.token_ttl_hours);
+  service::Service service(store, clock, service_options);
+
+  std::string media_root = config.media_root;
+  if (demo) {
+    auto users = 0;
+    absl::Status s = store.Run(store::TxMode::kRead, [&](store::Tx& tx) {
+      auto n = tx.CountUsers();
+      if (!n.ok()) return n.status();
+      users = static_cast<int>(*n);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return Fail(s);
+    std::string dir = cli::FindDemoDir(demo_dir_hint, argv0);
+    if (users == 0) {
+      if (dir.empty()) {
+        return Fail(absl::NotFoundError(
+            "--demo: no demo/ folder found (run from the repository root)"));
+      }
+      s = cli::SeedDemo(service, dir, std::cout);
+      if (!s.ok()) return Fail(s);
+    } else {
+      std::cout << "Database already has users; reusing it (demo accounts: "
+                   "admin, lin, wang, zhou, sun; see README).\n";
+    }
+    if (media_root.empty() && !dir.empty()) media_root = dir + "/media";
+  }
+
+  http::Router router;
+  http::ApiOptions api_options;
+  api_options.media_root = media_root;
+  api_options.web_root = config.web_root;
+  api_options.ready_check = [&store]() {
+    return store.Run(store::TxMode::kRead, [](store::Tx& tx) {
+      return tx.CountUsers().status();
+    });
+  };
+  http::RegisterApi(router, service, metrics, api_options);
+
+  http::ServerOptions server_options;
+  server_options.host = listen->first;
+  server_options.port = listen->second;
+  server_options.io_threads = config.io_threads;
+  server_options.worker_threads = config.worker_threads;
+  server_options.body_limit = static_cast<size_t>(config.body_limit_bytes);
+  server_options.header_timeout = absl::Seconds(config.header_timeout_seconds);
+  server_options.idle_timeout = absl::Seconds(config.idle_timeout_seconds);
+  auto server = http::Server::Start(
+      server_options, [&router](http::Request& req) { return router.Dispatch(req); },
+      &metrics);
+  if (!server.ok()) return Fail(server.status());
+
+  jobs::RunnerOptions job_options;
+  job_options.sweep_interval = absl::Seconds(config.lease_sweep_seconds);
+  jobs::Runner runner(service, job_options, [](const absl::Status& s) {
+    spdlog::warn("background job failed: {}", std::string(s.message()));
+  });
+  runner.Start();
+
+  std::cout << "tessera: serving on http://" << listen->first << ":"
+            << (*server)->port() << " (" << store.backend() << ")"
+            << std::endl;
+  (*server)->RunUntilSignal();
+  runner.Stop();
+  store.Close();
+  std::cout << "tessera: stopped" << std::endl;
+  return kExitOk;
+}
+
+int UserAdd(const Config& config, const std::string& username,
+            const std::vector<std::string>& roles, bool password_stdin) {
+  if (!password_stdin) {
+    return Fail(InvalidField("password-stdin",
+                             "pass the password on standard input with "
+                             "--password-stdin"));
+  }
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  auto opened = OpenStore(config);
+  if (!opened.ok()) return Fail(opened.status());
+  RealClock clock;
+  service::Service service(**opened, clock);
+  auto user = service.CreateUser(
+      std::nullopt,
+      {{"username", username}, {"password", password}, {"roles", roles}});
+  if (!user.ok()) return Fail(user.status());
+  std::cout << user->dump() << std::endl;
+  return kExitOk;
+}
+
+int Migrate(const Config& config) {
+  auto opened = OpenStore(config);
+  if (!opened.ok()) return Fail(opened.status());
+  auto v = (*opened)->CurrentVersion();
+  if (!v.ok()) return Fail(v.status());
+  std::cout << "schema at version " << *v << " (" << (*opened)->backend()
+            << ")" << std::endl;
+  return kExitOk;
+}
+
+int Demo(const Config& config, const std::string& demo_dir_hint,
+         const std::string& argv0) {
+  std::string dir = cli::FindDemoDir(demo_dir_hint, argv0);
+  if (dir.empty()) {
+    return Fail(InvalidField("demo-dir", "no demo/ folder found"));
+  }
+  auto opened = OpenStore(config);
+  if (!opened.ok()) return Fail(opened.status());
+  RealClock clock;
+  service::Service service(**opened, clock);
+  absl::Status s = cli::SeedDemo(service, dir, std::cout);
+  if (!s.ok()) return Fail(s);
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  if (absl::Status s = service::InitCrypto(); !s.ok()) return Fail(s);
+  CLI::App app{"Tessera: human annotation for AI training data"};
+  app.require_subcommand(1);
+  Config config;
+  std::string config_file, db, listen, media, durability, demo_dir;
+  bool demo = false;
+
+  auto add_db = [&](CLI::App* cmd) {
+    cmd->add_option("--db", db,
+                    "database URL: sqlite://PATH or "
+                    "postgresql://user@host:port/db (default "
+                    "sqlite://./tessera.db)");
+    cmd->add_option("--config", config_file, "TOML config file")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--durability", durability,
+                    "SQLite commit durability: full (fsync, default) or normal");
+  };
+
+  CLI::App* serve = app.add_subcommand("serve", "run the HTTP server and jobs");
+  add_db(serve);
+  serve->add_option("--listen", listen, "HOST:PORT (default 127.0.0.1:8080)");
+  serve->add_option("--media", media, "media root for task images");
+  serve->add_flag("--demo", demo, "seed the demo into an empty database");
+  serve->add_option("--demo-dir", demo_dir, "demo data folder (default ./demo)");
+
+  CLI::App* user = app.add_subcommand("user", "manage users");
+  user->require_subcommand(1);
+  CLI::App* user_add = user->add_subcommand("add", "create a user");
+  add_db(user_add);
+  std::string username;
+  std::vector<std::string> roles;
+  bool password_stdin = false;
+  user_add->add_option("--username", username, "login name")->required();
+  user_add->add_option("--role", roles,
+                       "admin, requester, reviewer or annotator (repeatable)")
+      ->required();
+  user_add->add_flag("--password-stdin", password_stdin,
+                     "read the password from the first line of stdin");
+
+  CLI::App* migrate = app.add_subcommand("migrate", "create or upgrade the schema");
+  add_db(migrate);
+  CLI::App* demo_cmd = app.add_subcommand("demo", "seed the demo data");
+  add_db(demo_cmd);
+  demo_cmd->add_option("--demo-dir", demo_dir, "demo data folder (default ./demo)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  if (!config_file.empty()) {
+    if (absl::Status s = ApplyConfigFile(config_file, config); !s.ok()) {
+      return Fail(s);
+    }
+  }
+  if (absl::Status s = ApplyEnvironment(config); !s.ok()) return Fail(s);
+  if (!db.empty()) config.db_url = db;
+  if (!listen.empty()) config.listen = listen;
+  if (!media.empty()) config.media_root = media;
+  if (!durability.empty()) config.durability = durability;
+
+  if (serve->parsed()) return Serve(config, demo, demo_dir, argv[0]);
+  if (user_add->parsed()) {
+    return UserAdd(config, username, roles, password_stdin);
+  }
+  if (migrate->parsed()) return Migrate(config);
+  if (demo_cmd->parsed()) return Demo(config, demo_dir, argv[0]);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace tessera::app
+
+int main(int argc, char** argv) { return tessera::app::Main(argc, argv); }

@@ -1,0 +1,379 @@
+// v1 API handlers.
+#include "tessera/http/api.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+#include "tessera/base/json_util.h"
+#include "tessera/base/status.h"
+#include "tessera/http/error_mapping.h"
+
+namespace tessera::http {
+namespace {
+
+using nlohmann::json;
+using service::Principal;
+using service::Service;
+
+namespace fs = std::filesystem;
+
+absl::StatusOr<int64_t> PathId(const Request& req) {
+  std::string raw = req.Param("id").value_or("");
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(raw, &id) || id <= 0) {
+    return InvalidField("id", "must be a positive integer id");
+  }
+  return id;
+}
+
+absl::StatusOr<json> Body(const Request& req) { return ParseJson(req.body); }
+
+std::string BearerToken(const Request& req) {
+  std::string auth = req.Header("authorization").value_or("");
+  if (absl::StartsWithIgnoreCase(auth, "bearer ")) {
+    return std::string(absl::StripAsciiWhitespace(auth.substr(7)));
+  }
+  return "";
+}
+
+Response JsonOr(int status, const absl::StatusOr<json>& result) {
+  if (!result.ok()) return ErrorResponse(result.status());
+  return Response::Json(status, *result);
+}
+
+std::string ContentTypeFor(const fs::path& p) {
+  std::string ext = absl::AsciiStrToLower(p.extension().string());
+  if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
+  if (ext == ".png") return "image/png";
+  if (ext == ".webp") return "image/webp";
+  if (ext == ".gif") return "image/gif";
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".json") return "application/json";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  return "application/octet-stream";
+}
+
+// Reads `rel` under `root`, refusing anything that resolves outside it.
+std::optional<Response> ServeFile(const std::string& root,
+                                  const std::string& rel) {
+  if (root.empty()) return std::nullopt;
+  std::error_code ec;
+  fs::path base = fs::weakly_canonical(root, ec);
+  if (ec) return std::nullopt;
+  fs::path full = fs::weakly_canonical(base / rel, ec);
+  if (ec) return std::nullopt;
+  auto [b, f] = std::mismatch(base.begin(), base.end(), full.begin(), full.end());
+  if (b != base.end()) return std::nullopt;  // escaped the root
+  if (!fs::is_regular_file(full, ec)) return std::nullopt;
+  std::ifstream in(full, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  Response r = Response::Text(200, buf.str(), ContentTypeFor(full));
+  r.headers.emplace_back("Cache-Control", "private, max-age=300");
+  return r;
+}
+
+constexpr const char* kLandingPage = R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Tessera</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}
+code{background:#8882;padding:.1rem .3rem;border-radius:3px}</style></head>
+<body><h1>Tessera is running</h1>
+<p>The JSON API is under <code>/api/v1</code> (see <code>docs/openapi.yaml</code>);
+health at <code>/healthz</code>, Prometheus metrics at <code>/metrics</code>.</p>
+<p>Sign in with <code>POST /api/v1/auth/login</code>; the README walks through the demo with curl.</p>
+</body></html>
+)html";
+
+class Api {
+ public:
+  Api(Service& service, Metrics& metrics, ApiOptions options)
+      : service_(service), metrics_(metrics), options_(std::move(options)) {
+    metrics_.Describe("tessera_claims_total", "counter",
+                      "Task claims by outcome (created, resumed, empty).");
+    metrics_.Describe("tessera_submissions_total", "counter",
+                      "Submissions and revisions accepted by the server.");
+    metrics_.Describe("tessera_reviews_total", "counter",
+                      "Review verdicts by verdict.");
+  }
+
+  // Wraps a handler that needs a signed-in caller.
+  Handler Authed(std::function<Response(Request&, const Principal&)> fn) {
+    return [this, fn = std::move(fn)](Request& req) {
+      auto p = service_.Authenticate(BearerToken(req));
+      if (!p.ok()) return ErrorResponse(p.status());
+      return fn(req, *p);
+    };
+  }
+
+  void Register(Router& r) {
+    r.Add("GET", "/healthz", [](Request&) {
+      return Response::Json(200, {{"status", "ok"}});
+    });
+    r.Add("GET", "/readyz", [this](Request&) {
+      absl::Status s = options_.ready_check ? options_.ready_check()
+                                            : absl::OkStatus();
+      if (!s.ok()) {
+        return Response::Json(503, {{"status", "unavailable"},
+                                    {"reason", std::string(s.message())}});
+      }
+      return Response::Json(200, {{"status", "ready"}});
+    });
+    r.Add("GET", "/metrics", [this](Request&) {
+      return Response::Text(200, metrics_.Render(),
+                            "text/plain; version=0.0.4; charset=utf-8");
+    });
+
+    r.Add("POST", "/api/v1/auth/login", [this](Request& req) {
+      auto body = Body(req);
+      if (!body.ok()) return ErrorResponse(body.status());
+      return JsonOr(200, service_.Login(*body));
+    });
+    r.Add("POST", "/api/v1/auth/logout", [this](Request& req) {
+      absl::Status s = service_.Logout(BearerToken(req));
+      if (!s.ok()) return ErrorResponse(s);
+      return Response::NoContent();
+    });
+    r.Add("GET", "/api/v1/me", Authed([this](Request&, const Principal& p) {
+      return JsonOr(200, service_.Me(p));
+    }));
+    r.Add("GET", "/api/v1/me/earnings",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.Earnings(p));
+          }));
+    r.Add("GET", "/api/v1/me/submissions",
+          Authed([this](Request& req, const Principal& p) {
+            return JsonOr(200, service_.ListMySubmissions(p, req.Query("state")));
+          }));
+    r.Add("POST", "/api/v1/users",
+          Authed([this](Request& req, const Principal& p) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(201, service_.CreateUser(p, *body));
+          }));
+
+    r.Add("GET", "/api/v1/projects",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.ListProjects(p));
+          }));
+    r.Add("POST", "/api/v1/projects",
+          Authed([this](Request& req, const Principal& p) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(201, service_.CreateProject(p, *body));
+          }));
+    r.Add("GET", "/api/v1/projects/{id}",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.GetProject(p, ProjectId(id)));
+          }));
+    r.Add("POST", "/api/v1/projects/{id}/pools",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(201, service_.CreatePool(p, ProjectId(id), *body));
+          }));
+
+    r.Add("GET", "/api/v1/pools", Authed([this](Request&, const Principal& p) {
+      return JsonOr(200, service_.ListPools(p));
+    }));
+    r.Add("GET", "/api/v1/pools/{id}",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.GetPool(p, PoolId(id)));
+          }));
+    r.Add("GET", "/api/v1/pools/{id}/stats",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.PoolStats(p, PoolId(id)));
+          }));
+    r.Add("POST", "/api/v1/pools/{id}/tasks",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = TasksBody(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(201, service_.AddTasks(p, PoolId(id), *body));
+          }));
+    r.Add("POST", "/api/v1/pools/{id}/open",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.OpenPool(p, PoolId(id)));
+          }));
+    r.Add("POST", "/api/v1/pools/{id}/close",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.ClosePool(p, PoolId(id)));
+          }));
+    r.Add("POST", "/api/v1/pools/{id}/claims",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            auto result = service_.Claim(p, PoolId(id));
+            if (!result.ok()) return ErrorResponse(result.status());
+            if (!*result) {
+              metrics_.Inc("tessera_claims_total", {{"outcome", "empty"}});
+              return Response::NoContent();
+            }
+            bool resumed = (*result)->resumed;
+            metrics_.Inc("tessera_claims_total",
+                         {{"outcome", resumed ? "resumed" : "created"}});
+            return Response::Json(resumed ? 200 : 201, (*result)->body);
+          }));
+    r.Add("POST", "/api/v1/pools/{id}/review-claims",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            auto result = service_.ClaimReview(p, PoolId(id));
+            if (!result.ok()) return ErrorResponse(result.status());
+            if (!*result) return Response::NoContent();
+            return Response::Json(201, **result);
+          }));
+    r.Add("GET", "/api/v1/pools/{id}/export",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            std::string format = req.Query("format").value_or("jsonl");
+            if (format != "jsonl") {
+              return ErrorResponse(InvalidField(
+                  "format", "supported formats: jsonl"));
+            }
+            auto out = service_.ExportJsonl(p, PoolId(id));
+            if (!out.ok()) return ErrorResponse(out.status());
+            Response resp =
+                Response::Text(200, std::move(*out), "application/x-ndjson");
+            resp.headers.emplace_back(
+                "Content-Disposition",
+                absl::StrCat("attachment; filename=\"pool-", id, ".jsonl\""));
+            return resp;
+          }));
+
+    r.Add("POST", "/api/v1/claims/{id}/submit",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            std::string key = req.Header("idempotency-key").value_or("");
+            auto result = service_.Submit(p, ClaimId(id), *body, key);
+            if (!result.ok()) return ErrorResponse(result.status());
+            bool replay = result->value("replayed", false);
+            if (!replay) metrics_.Inc("tessera_submissions_total", {});
+            return Response::Json(replay ? 200 : 201, *result);
+          }));
+    r.Add("DELETE", "/api/v1/claims/{id}",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            absl::Status s = service_.Release(p, ClaimId(id));
+            if (!s.ok()) return ErrorResponse(s);
+            return Response::NoContent();
+          }));
+    r.Add("GET", "/api/v1/submissions/{id}",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.GetSubmission(p, SubmissionId(id)));
+          }));
+    r.Add("POST", "/api/v1/submissions/{id}/revise",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            std::string key = req.Header("idempotency-key").value_or("");
+            auto result = service_.Revise(p, SubmissionId(id), *body, key);
+            if (!result.ok()) return ErrorResponse(result.status());
+            bool replay = result->value("replayed", false);
+            if (!replay) metrics_.Inc("tessera_submissions_total", {});
+            return Response::Json(replay ? 200 : 201, *result);
+          }));
+    r.Add("POST", "/api/v1/submissions/{id}/review",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            auto result = service_.Review(p, SubmissionId(id), *body);
+            if (result.ok()) {
+              metrics_.Inc("tessera_reviews_total",
+                           {{"verdict", body->value("verdict", "")}});
+            }
+            return JsonOr(200, result);
+          }));
+    r.Add("GET", "/api/v1/tasks/{id}/image",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            auto image = service_.TaskImage(p, TaskId(id));
+            if (!image.ok()) return ErrorResponse(image.status());
+            if (absl::StartsWith(*image, "http://") ||
+                absl::StartsWith(*image, "https://")) {
+              Response resp = Response::Text(302, "");
+              resp.headers.emplace_back("Location", *image);
+              return resp;
+            }
+            auto file = ServeFile(options_.media_root, *image);
+            if (!file) {
+              return ErrorResponse(NotFound("image file in the media root"));
+            }
+            return *file;
+          }));
+
+    r.SetFallback([this](Request& req) {
+      if (absl::StartsWith(req.path, "/api/")) {
+        return ErrorResponse(404, "not_found", "no such API route");
+      }
+      if (req.method != "GET" && req.method != "HEAD") {
+        return ErrorResponse(405, "method_not_allowed", "only GET here");
+      }
+      std::string rel = req.path == "/" ? "index.html" : req.path.substr(1);
+      if (auto file = ServeFile(options_.web_root, rel)) return *file;
+      // Client-side routes of the single-page app fall back to index.html.
+      if (auto index = ServeFile(options_.web_root, "index.html")) {
+        return *index;
+      }
+      if (req.path == "/" || req.path == "/index.html") {
+        return Response::Text(200, kLandingPage, "text/html; charset=utf-8");
+      }
+      return ErrorResponse(404, "not_found", "no such page");
+    });
+  }
+
+ private:
+  Handler WithId(
+      std::function<Response(Request&, const Principal&, int64_t)> fn) {
+    return Authed([fn = std::move(fn)](Request& req, const Principal& p) {
+      auto id = PathId(req);
+      if (!id.ok()) return ErrorResponse(id.status());
+      return fn(req, p, *id);
+    });
+  }
+
+  // {tasks:[...]} as JSON, or one {data, gold?} per line as NDJSON.
+  static absl::StatusOr<json> TasksBody(const Request& req) {
+    std::string type = absl::AsciiStrToLower(req.Header("content-type").value_or(""));
+    if (!absl::StrContains(type, "ndjson") && !absl::StrContains(type, "jsonl")) {
+      return ParseJson(req.body);
+    }
+    json tasks = json::array();
+    int line_no = 0;
+    for (absl::string_view line : absl::StrSplit(req.body, '\n')) {
+      ++line_no;
+      if (absl::StripAsciiWhitespace(line).empty()) continue;
+      auto parsed = ParseJson(line);
+      if (!parsed.ok()) {
+        return InvalidField(absl::StrCat("line ", line_no),
+                            parsed.status().message());
+      }
+      tasks.push_back(std::move(*parsed));
+    }
+    return json{{"tasks", tasks}};
+  }
+
+  Service& service_;
+  Metrics& metrics_;
+  ApiOptions options_;
+};
+
+}  // namespace
+
+void RegisterApi(Router& router, Service& service, Metrics& metrics,
+                 ApiOptions options) {
+  // The Api object lives as long as the handlers that capture it.
+  auto api = std::make_shared<Api>(service, metrics, std::move(options));
+  api->Register(router);
+  router.Add("GET", "/api/v1", [api](Request&) {
+    return Response::Json(200, {{"name", "tessera"}, {"version", "v1"}});
+  });
+}
+
+}  // namespace tessera::http

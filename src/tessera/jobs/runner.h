@@ -1,0 +1,46 @@
+// Background jobs of `tessera serve`: the lease sweep (expired claims go back
+// to their pool) and scheduled pool releases. Safe to run in several server
+// processes over one PostgreSQL: each pass is one transaction and expired
+// claims are taken with SKIP LOCKED.
+#pragma once
+
+#include <functional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "tessera/service/service.h"
+
+namespace tessera::jobs {
+
+struct RunnerOptions {
+  absl::Duration sweep_interval = absl::Seconds(5);
+};
+
+// Runs the jobs on one thread until Stop(). Thread-safe.
+class Runner {
+ public:
+  // `service` must outlive the runner. `on_error` receives failed passes
+  // (they are retried at the next interval).
+  Runner(service::Service& service, RunnerOptions options,
+         std::function<void(const absl::Status&)> on_error = nullptr);
+  ~Runner();
+  void Start();
+  // Wakes the thread, waits for the pass in progress, joins. Idempotent.
+  void Stop();
+  // One pass of every job, on the caller's thread; returns rows changed.
+  int RunOnce();
+
+ private:
+  void Loop();
+
+  service::Service& service_;
+  RunnerOptions options_;
+  std::function<void(const absl::Status&)> on_error_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace tessera::jobs

@@ -1,0 +1,1209 @@
+// Use cases: each public function runs as one transaction.
+#include "tessera/service/service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tessera/base/json_util.h"
+#include "tessera/base/money.h"
+#include "tessera/base/status.h"
+#include "tessera/domain/lifecycle.h"
+#include "tessera/domain/task_types.h"
+#include "tessera/service/auth.h"
+
+namespace tessera::service {
+namespace {
+
+using domain::AccountKind;
+using domain::ClaimEvent;
+using domain::ClaimState;
+using domain::PoolState;
+using domain::Role;
+using domain::SubmissionEvent;
+using domain::SubmissionState;
+using domain::TaskType;
+using domain::Verdict;
+using store::Tx;
+
+constexpr int kMaxRoundsLimit = 10;
+constexpr int64_t kMaxLeaseSeconds = 7 * 24 * 3600;
+
+json TimeJson(absl::Time t) { return Rfc3339(t); }
+json OptTimeJson(const std::optional<absl::Time>& t) {
+  return t ? json(Rfc3339(*t)) : json(nullptr);
+}
+
+json RolesJson(const std::vector<Role>& roles) {
+  json out = json::array();
+  for (Role r : roles) out.push_back(domain::ToString(r));
+  return out;
+}
+
+json UserJson(const domain::User& u) {
+  return {{"id", u.id.value},
+          {"username", u.username},
+          {"roles", RolesJson(u.roles)},
+          {"created_at", TimeJson(u.created_at)}};
+}
+
+json ParseStored(const std::string& text) {
+  return json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
+json PoolJson(const domain::Pool& p) {
+  return {{"id", p.id.value},
+          {"project_id", p.project_id.value},
+          {"name", p.name},
+          {"task_type", domain::ToString(p.task_type)},
+          {"config", ParseStored(p.config_json)},
+          {"price", MoneyToJson(p.price)},
+          {"overlap", p.overlap},
+          {"lease_seconds", p.lease_seconds},
+          {"max_rounds", p.max_rounds},
+          {"opens_at", OptTimeJson(p.opens_at)},
+          {"state", domain::ToString(p.state)},
+          {"created_at", TimeJson(p.created_at)}};
+}
+
+// Task as an annotator or reviewer sees it: never the gold answer.
+json TaskJson(const domain::Task& t) {
+  return {{"id", t.id.value},
+          {"pool_id", t.pool_id.value},
+          {"data", ParseStored(t.data_json)}};
+}
+
+json ClaimJson(const domain::Claim& c) {
+  return {{"id", c.id.value},
+          {"task_id", c.task_id.value},
+          {"pool_id", c.pool_id.value},
+          {"annotator_id", c.annotator_id.value},
+          {"state", domain::ToString(c.state)},
+          {"created_at", TimeJson(c.created_at)},
+          {"expires_at", TimeJson(c.expires_at)}};
+}
+
+json RoundJson(const domain::Round& r) {
+  return {{"round", r.round},
+          {"result", ParseStored(r.result_json)},
+          {"active_seconds", r.active_seconds},
+          {"submitted_at", TimeJson(r.submitted_at)},
+          {"verdict", r.verdict ? json(domain::ToString(*r.verdict))
+                                : json(nullptr)},
+          {"comments", ParseStored(r.comments_json)},
+          {"reviewed_at", OptTimeJson(r.reviewed_at)}};
+}
+
+json SubmissionJson(const domain::Submission& s,
+                    const std::vector<domain::Round>& rounds) {
+  json rs = json::array();
+  for (const auto& r : rounds) rs.push_back(RoundJson(r));
+  return {{"id", s.id.value},
+          {"claim_id", s.claim_id.value},
+          {"task_id", s.task_id.value},
+          {"pool_id", s.pool_id.value},
+          {"annotator_id", s.annotator_id.value},
+          {"state", domain::ToString(s.state)},
+          {"round", s.round},
+          {"first_pass", s.first_pass},
+          {"created_at", TimeJson(s.created_at)},
+          {"updated_at", TimeJson(s.updated_at)},
+          {"rounds", rs}};
+}
+
+json EntryJson(const domain::LedgerEntry& e) {
+  return {{"id", e.id},
+          {"journal_id", e.journal_id},
+          {"amount", MoneyToJson(e.amount)},
+          {"kind", e.kind},
+          {"submission_id", e.submission_id ? json(e.submission_id->value)
+                                            : json(nullptr)},
+          {"memo", e.memo},
+          {"created_at", TimeJson(e.created_at)}};
+}
+
+absl::Status Audit(Tx& tx, std::optional<UserId> actor, absl::string_view action,
+                   absl::string_view entity, int64_t id, json before,
+                   json after, absl::Time now) {
+  domain::AuditRecord a;
+  a.actor = actor;
+  a.action = std::string(action);
+  a.entity = std::string(entity);
+  a.entity_id = id;
+  a.before_json = before.dump();
+  a.after_json = after.dump();
+  a.at = now;
+  return tx.InsertAudit(a);
+}
+
+absl::Status RequireRole(const Principal& p, Role r) {
+  if (p.Has(r) || p.Has(Role::kAdmin)) return absl::OkStatus();
+  return PermissionDenied(
+      absl::StrCat("this needs the ", domain::ToString(r), " role"));
+}
+
+// The project, if the caller owns it (or is admin). Others get kNotFound, so
+// that ids of other people's projects reveal nothing.
+absl::StatusOr<domain::Project> OwnedProject(Tx& tx, const Principal& p,
+                                             ProjectId id) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
+  auto project = tx.GetProject(id);
+  if (!project.ok()) return project.status();
+  if (project->owner_id != p.id && !p.Has(Role::kAdmin)) {
+    return NotFound("project");
+  }
+  return project;
+}
+
+absl::StatusOr<domain::Pool> OwnedPool(Tx& tx, const Principal& p, PoolId id) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
+  TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(id));
+  TS_RETURN_IF_ERROR(OwnedProject(tx, p, pool.project_id).status());
+  return pool;
+}
+
+// Whether annotators can claim from `pool` at `now`, and why not.
+std::optional<std::string> ClosedReason(const domain::Pool& pool,
+                                        absl::Time now) {
+  if (pool.state == PoolState::kClosed) return "the pool is closed";
+  if (pool.state == PoolState::kOpen) return std::nullopt;
+  if (pool.opens_at && *pool.opens_at > now) {
+    return absl::StrCat("the pool opens at ", Rfc3339(*pool.opens_at));
+  }
+  return "the pool has not been released yet";
+}
+
+absl::StatusOr<json> ParseTaskSpec(const json& body, absl::string_view field) {
+  TS_RETURN_IF_ERROR(RequireObject(body, field));
+  return body;
+}
+
+}  // namespace
+
+bool Principal::Has(Role r) const {
+  return std::find(roles.begin(), roles.end(), r) != roles.end();
+}
+
+Service::Service(store::Store& store, const Clock& clock, ServiceOptions options)
+    : store_(store), clock_(clock), options_(options) {}
+
+absl::Status Service::Write(absl::FunctionRef<absl::Status(Tx&)> fn) {
+  return store_.Run(store::TxMode::kWrite, fn);
+}
+absl::Status Service::Read(absl::FunctionRef<absl::Status(Tx&)> fn) {
+  return store_.Run(store::TxMode::kRead, fn);
+}
+
+// ---------------------------------------------------------------- identity
+
+absl::StatusOr<json> Service::Login(const json& body) {
+  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
+  TS_ASSIGN_OR_RETURN(std::string username, RequiredString(body, "username"));
+  TS_ASSIGN_OR_RETURN(std::string password, RequiredString(body, "password"));
+  std::optional<domain::User> user;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(user, tx.FindUserByName(username));
+    return absl::OkStatus();
+  }));
+  // Verify outside the transaction: argon2id is deliberately slow.
+  if (!user || !VerifyPassword(user->password_hash, password)) {
+    return Unauthenticated("wrong username or password");
+  }
+  std::string token = NewToken();
+  absl::Time now = clock_.Now();
+  domain::Session session{HashToken(token), user->id, now,
+                          now + options_.token_ttl, false};
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    TS_RETURN_IF_ERROR(tx.InsertSession(session));
+    return Audit(tx, user->id, "session.create", "user", user->id.value,
+                 nullptr, {{"expires_at", Rfc3339(session.expires_at)}}, now);
+  }));
+  return json{{"token", token},
+              {"expires_at", Rfc3339(session.expires_at)},
+              {"user", UserJson(*user)}};
+}
+
+absl::StatusOr<Principal> Service::Authenticate(absl::string_view token) {
+  if (token.empty()) return Unauthenticated("missing bearer token");
+  std::string hash = HashToken(token);
+  absl::Time now = clock_.Now();
+  Principal p;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto session, tx.FindSession(hash));
+    if (!session || session->revoked || session->expires_at <= now) {
+      return Unauthenticated("invalid or expired token");
+    }
+    TS_ASSIGN_OR_RETURN(domain::User u, tx.GetUser(session->user_id));
+    p = Principal{u.id, u.username, u.roles};
+    return absl::OkStatus();
+  }));
+  return p;
+}
+
+absl::Status Service::Logout(absl::string_view token) {
+  std::string hash = HashToken(token);
+  absl::Time now = clock_.Now();
+  return Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto session, tx.FindSession(hash));
+    if (!session) return Unauthenticated("invalid token");
+    TS_RETURN_IF_ERROR(tx.RevokeSession(hash));
+    return Audit(tx, session->user_id, "session.revoke", "user",
+                 session->user_id.value, nullptr, nullptr, now);
+  });
+}
+
+absl::StatusOr<json> Service::CreateUser(const std::optional<Principal>& actor,
+                                         const json& body) {
+  if (actor && !actor->Has(Role::kAdmin)) {
+    return PermissionDenied("only an admin may create users");
+  }
+  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
+  domain::User u;
+  TS_ASSIGN_OR_RETURN(u.username, RequiredString(body, "username"));
+  if (u.username.empty() || u.username.size() > 64 ||
+      !std::all_of(u.username.begin(), u.username.end(), [](char c) {
+        return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.';
+      })) {
+    return InvalidField("username",
+                        "use 1-64 letters, digits, '.', '_' or '-'");
+  }
+  TS_ASSIGN_OR_RETURN(std::string password, RequiredString(body, "password"));
+  if (password.size() < 8 || password.size() > 1024) {
+    return InvalidField("password", "must be 8 to 1024 characters");
+  }
+  auto roles = body.find("roles");
+  if (roles == body.end() || !roles->is_array() || roles->empty()) {
+    return InvalidField("roles", "must be a non-empty array of roles");
+  }
+  for (size_t i = 0; i < roles->size(); ++i) {
+    std::string f = absl::StrCat("roles[", i, "]");
+    if (!(*roles)[i].is_string()) return InvalidField(f, "must be a string");
+    TS_ASSIGN_OR_RETURN(Role r, domain::ParseRole((*roles)[i].get<std::string>(), f));
+    if (std::find(u.roles.begin(), u.roles.end(), r) == u.roles.end()) {
+      u.roles.push_back(r);
+    }
+  }
+  TS_ASSIGN_OR_RETURN(u.password_hash, HashPassword(password));
+  u.created_at = clock_.Now();
+  absl::Status s = Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(u.id, tx.InsertUser(u));
+    return Audit(tx, actor ? std::optional<UserId>(actor->id) : std::nullopt,
+                 "user.create", "user", u.id.value, nullptr, UserJson(u),
+                 u.created_at);
+  });
+  if (s.code() == absl::StatusCode::kAlreadyExists) {
+    return WithField(Conflict("username is taken"), "username");
+  }
+  TS_RETURN_IF_ERROR(s);
+  return UserJson(u);
+}
+
+absl::StatusOr<json> Service::Me(const Principal& p) {
+  json out;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(domain::User u, tx.GetUser(p.id));
+    out = UserJson(u);
+    json standing = {{"submitted", 0}, {"accepted", 0}, {"rejected", 0},
+                     {"first_pass_accepted", 0}, {"in_review", 0},
+                     {"returned", 0}};
+    if (p.Has(Role::kAnnotator)) {
+      store::SubmissionFilter f;
+      f.annotator = p.id;
+      f.limit = 1'000'000;
+      TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
+      int64_t accepted = 0, rejected = 0, first = 0, review = 0, returned = 0;
+      for (const auto& s : subs) {
+        if (s.state == SubmissionState::kAccepted) ++accepted;
+        if (s.state == SubmissionState::kRejected) ++rejected;
+        if (s.first_pass) ++first;
+        if (s.state == SubmissionState::kPendingReview ||
+            s.state == SubmissionState::kInReview) {
+          ++review;
+        }
+        if (s.state == SubmissionState::kReturned) ++returned;
+      }
+      standing = {{"submitted", subs.size()},
+                  {"accepted", accepted},
+                  {"rejected", rejected},
+                  {"first_pass_accepted", first},
+                  {"in_review", review},
+                  {"returned", returned}};
+    }
+    out["standing"] = standing;
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// ----------------------------------------------------------------- catalog
+
+absl::StatusOr<json> Service::CreateProject(const Principal& p,
+                                            const json& body) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
+  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
+  domain::Project project;
+  TS_ASSIGN_OR_RETURN(project.name, RequiredString(body, "name"));
+  if (project.name.empty() || project.name.size() > 200) {
+    return InvalidField("name", "must be 1 to 200 characters");
+  }
+  TS_ASSIGN_OR_RETURN(auto description, OptionalString(body, "description"));
+  TS_ASSIGN_OR_RETURN(auto guidelines, OptionalString(body, "guidelines"));
+  project.description = description.value_or("");
+  project.guidelines = guidelines.value_or("");
+  Money budget{0, "CNY"};
+  if (body.contains("budget")) {
+    TS_ASSIGN_OR_RETURN(budget, MoneyFromJson(body["budget"], "budget"));
+  }
+  project.currency = budget.currency;
+  project.owner_id = p.id;
+  absl::Time now = clock_.Now();
+  project.created_at = now;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(project.id, tx.InsertProject(project));
+    TS_ASSIGN_OR_RETURN(AccountId account,
+                        tx.EnsureAccount(AccountKind::kProject,
+                                         project.id.value, project.currency));
+    if (budget.amount_minor > 0) {
+      TS_ASSIGN_OR_RETURN(AccountId funding,
+                          tx.EnsureAccount(AccountKind::kFunding, p.id.value,
+                                           budget.currency));
+      std::vector<domain::LedgerEntry> journal(2);
+      journal[0].account_id = funding;
+      journal[0].amount = {-budget.amount_minor, budget.currency};
+      journal[1].account_id = account;
+      journal[1].amount = budget;
+      for (auto& e : journal) {
+        e.kind = "funding";
+        e.memo = absl::StrCat("budget of project ", project.id.value);
+        e.created_at = now;
+      }
+      TS_RETURN_IF_ERROR(tx.InsertJournal(std::move(journal)).status());
+    }
+    return Audit(tx, p.id, "project.create", "project", project.id.value,
+                 nullptr, {{"name", project.name}, {"budget", MoneyToJson(budget)}},
+                 now);
+  }));
+  return GetProject(p, project.id);
+}
+
+absl::StatusOr<json> Service::GetProject(const Principal& p, ProjectId id) {
+  json out;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(domain::Project project, OwnedProject(tx, p, id));
+    TS_ASSIGN_OR_RETURN(auto account,
+                        tx.FindAccount(AccountKind::kProject, id.value,
+                                       project.currency));
+    int64_t balance = 0;
+    if (account) {
+      TS_ASSIGN_OR_RETURN(balance, tx.Balance(*account));
+    }
+    TS_ASSIGN_OR_RETURN(auto pools, tx.ListPools(id));
+    json pool_list = json::array();
+    for (const auto& pool : pools) pool_list.push_back(PoolJson(pool));
+    out = {{"id", project.id.value},
+           {"owner_id", project.owner_id.value},
+           {"name", project.name},
+           {"description", project.description},
+           {"guidelines", project.guidelines},
+           {"budget", {{"remaining", MoneyToJson({balance, project.currency})}}},
+           {"pools", pool_list},
+           {"created_at", TimeJson(project.created_at)}};
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<json> Service::ListProjects(const Principal& p) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
+  json out = json::array();
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto projects,
+                        tx.ListProjects(p.Has(Role::kAdmin)
+                                            ? std::nullopt
+                                            : std::optional<UserId>(p.id)));
+    for (const auto& project : projects) {
+      out.push_back({{"id", project.id.value},
+                     {"name", project.name},
+                     {"description", project.description},
+                     {"created_at", TimeJson(project.created_at)}});
+    }
+    return absl::OkStatus();
+  }));
+  return json{{"projects", out}};
+}
+
+absl::StatusOr<json> Service::CreatePool(const Principal& p, ProjectId project_id,
+                                         const json& body) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
+  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
+  domain::Pool pool;
+  pool.project_id = project_id;
+  TS_ASSIGN_OR_RETURN(pool.name, RequiredString(body, "name"));
+  if (pool.name.empty() || pool.name.size() > 200) {
+    return InvalidField("name", "must be 1 to 200 characters");
+  }
+  TS_ASSIGN_OR_RETURN(std::string type, RequiredString(body, "task_type"));
+  TS_ASSIGN_OR_RETURN(pool.task_type, domain::ParseTaskType(type, "task_type"));
+  TS_ASSIGN_OR_RETURN(json config,
+                      domain::NormalizePoolConfig(
+                          pool.task_type, body.value("config", json()), "config"));
+  pool.config_json = config.dump();
+  if (!body.contains("price")) return InvalidField("price", "is required");
+  TS_ASSIGN_OR_RETURN(pool.price, MoneyFromJson(body["price"], "price"));
+  TS_ASSIGN_OR_RETURN(auto overlap, OptionalInt(body, "overlap"));
+  pool.overlap = static_cast<int>(overlap.value_or(1));
+  if (overlap && (*overlap < 1 || *overlap > 100)) {
+    return InvalidField("overlap", "must be from 1 to 100");
+  }
+  TS_ASSIGN_OR_RETURN(auto lease, OptionalInt(body, "lease_seconds"));
+  if (lease && (*lease < 1 || *lease > kMaxLeaseSeconds)) {
+    return InvalidField("lease_seconds", "must be from 1 to 604800");
+  }
+  pool.lease_seconds = static_cast<int>(lease.value_or(600));
+  TS_ASSIGN_OR_RETURN(auto rounds, OptionalInt(body, "max_rounds"));
+  if (rounds && (*rounds < 1 || *rounds > kMaxRoundsLimit)) {
+    return InvalidField("max_rounds", "must be from 1 to 10");
+  }
+  pool.max_rounds = static_cast<int>(rounds.value_or(3));
+  TS_ASSIGN_OR_RETURN(auto opens_at, OptionalString(body, "opens_at"));
+  if (opens_at) {
+    pool.opens_at = ParseRfc3339(*opens_at);
+    if (!pool.opens_at) {
+      return InvalidField("opens_at",
+                          "must be an RFC 3339 time such as "
+                          "2026-12-01T08:00:00+08:00");
+    }
+  }
+  absl::Time now = clock_.Now();
+  pool.created_at = now;
+  pool.state = PoolState::kDraft;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(domain::Project project,
+                        OwnedProject(tx, p, project_id));
+    if (project.currency != pool.price.currency) {
+      return InvalidField("price.currency",
+                          absl::StrCat("must match the project's currency ",
+                                       project.currency));
+    }
+    TS_ASSIGN_OR_RETURN(pool.id, tx.InsertPool(pool));
+    return Audit(tx, p.id, "pool.create", "pool", pool.id.value, nullptr,
+                 PoolJson(pool), now);
+  }));
+  return PoolJson(pool);
+}
+
+absl::StatusOr<json> Service::GetPool(const Principal& p, PoolId id) {
+  json out;
+  absl::Time now = clock_.Now();
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(id));
+    bool owner = false;
+    if (p.Has(Role::kRequester) || p.Has(Role::kAdmin)) {
+      owner = OwnedProject(tx, p, pool.project_id).ok();
+    }
+    if (!owner) {
+      // Workers see pools that are released, never drafts of others.
+      bool worker = p.Has(Role::kAnnotator) || p.Has(Role::kReviewer);
+      if (!worker || pool.state == PoolState::kDraft) return NotFound("pool");
+    }
+    out = PoolJson(pool);
+    TS_ASSIGN_OR_RETURN(domain::Project project, tx.GetProject(pool.project_id));
+    out["guidelines"] = project.guidelines;
+    auto reason = ClosedReason(pool, now);
+    out["can_claim"] = !reason.has_value();
+    out["reason"] = reason ? json(*reason) : json(nullptr);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<json> Service::AddTasks(const Principal& p, PoolId pool_id,
+                                       const json& body) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
+  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
+  auto list = body.find("tasks");
+  if (list == body.end() || !list->is_array() || list->empty()) {
+    return InvalidField("tasks", "must be a non-empty array of {data, gold?}");
+  }
+  if (list->size() > static_cast<size_t>(options_.max_tasks_per_request)) {
+    return InvalidField("tasks",
+                        absl::StrCat("at most ", options_.max_tasks_per_request,
+                                     " tasks per request"));
+  }
+  absl::Time now = clock_.Now();
+  int64_t first = 0, last = 0;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, OwnedPool(tx, p, pool_id));
+    if (pool.state == PoolState::kClosed) {
+      return FailedPrecondition("the pool is closed");
+    }
+    json config = ParseStored(pool.config_json);
+    for (size_t i = 0; i < list->size(); ++i) {
+      std::string f = absl::StrCat("tasks[", i, "]");
+      TS_ASSIGN_OR_RETURN(json spec, ParseTaskSpec((*list)[i], f));
+      auto data = spec.find("data");
+      if (data == spec.end()) {
+        return InvalidField(absl::StrCat(f, ".data"), "is required");
+      }
+      TS_RETURN_IF_ERROR(domain::ValidateTaskData(pool.task_type, config, *data,
+                                                  absl::StrCat(f, ".data")));
+      domain::Task task;
+      task.pool_id = pool_id;
+      task.data_json = data->dump();
+      auto gold = spec.find("gold");
+      if (gold != spec.end() && !gold->is_null()) {
+        TS_RETURN_IF_ERROR(domain::ValidateResult(pool.task_type, config, *data,
+                                                  *gold,
+                                                  absl::StrCat(f, ".gold")));
+        task.gold_json = gold->dump();
+      }
+      task.open_slots = pool.overlap;
+      task.created_at = now;
+      TS_ASSIGN_OR_RETURN(TaskId id, tx.InsertTask(task));
+      if (i == 0) first = id.value;
+      last = id.value;
+    }
+    return Audit(tx, p.id, "tasks.add", "pool", pool_id.value, nullptr,
+                 {{"count", list->size()}, {"first_task_id", first},
+                  {"last_task_id", last}},
+                 now);
+  }));
+  return json{{"created", list->size()},
+              {"first_task_id", first},
+              {"last_task_id", last}};
+}
+
+absl::StatusOr<json> Service::OpenPool(const Principal& p, PoolId id) {
+  absl::Time now = clock_.Now();
+  domain::Pool pool;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(pool, OwnedPool(tx, p, id));
+    json before = {{"state", domain::ToString(pool.state)}};
+    if (pool.state == PoolState::kOpen) return absl::OkStatus();
+    // A future opens_at schedules the release; otherwise open now.
+    if (pool.opens_at && *pool.opens_at > now) {
+      pool.state = PoolState::kDraft;
+    } else {
+      pool.state = PoolState::kOpen;
+    }
+    TS_RETURN_IF_ERROR(tx.UpdatePool(pool));
+    return Audit(tx, p.id, "pool.open", "pool", id.value, before,
+                 {{"state", domain::ToString(pool.state)},
+                  {"opens_at", OptTimeJson(pool.opens_at)}},
+                 now);
+  }));
+  return PoolJson(pool);
+}
+
+absl::StatusOr<json> Service::ClosePool(const Principal& p, PoolId id) {
+  absl::Time now = clock_.Now();
+  domain::Pool pool;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(pool, OwnedPool(tx, p, id));
+    json before = {{"state", domain::ToString(pool.state)}};
+    pool.state = PoolState::kClosed;
+    TS_RETURN_IF_ERROR(tx.UpdatePool(pool));
+    return Audit(tx, p.id, "pool.close", "pool", id.value, before,
+                 {{"state", "closed"}}, now);
+  }));
+  return PoolJson(pool);
+}
+
+absl::StatusOr<json> Service::ListPools(const Principal& p) {
+  absl::Time now = clock_.Now();
+  json out = json::array();
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto pools, tx.ListPools(std::nullopt));
+    absl::flat_hash_map<int64_t, bool> owned;
+    for (const auto& pool : pools) {
+      bool mine = false;
+      if (p.Has(Role::kAdmin)) {
+        mine = true;
+      } else if (p.Has(Role::kRequester)) {
+        auto it = owned.find(pool.project_id.value);
+        if (it == owned.end()) {
+          TS_ASSIGN_OR_RETURN(auto project, tx.GetProject(pool.project_id));
+          it = owned.emplace(pool.project_id.value, project.owner_id == p.id)
+                   .first;
+        }
+        mine = it->second;
+      }
+      bool worker = p.Has(Role::kAnnotator) || p.Has(Role::kReviewer);
+      if (!mine && !(worker && pool.state != PoolState::kDraft) &&
+          !(worker && pool.opens_at)) {
+        continue;
+      }
+      json j = PoolJson(pool);
+      std::vector<std::string> reasons;
+      if (auto closed = ClosedReason(pool, now)) reasons.push_back(*closed);
+      if (!p.Has(Role::kAnnotator)) {
+        reasons.push_back("you do not have the annotator role");
+      }
+      if (p.Has(Role::kAnnotator) && reasons.empty()) {
+        TS_ASSIGN_OR_RETURN(auto active, tx.FindActiveClaim(p.id, pool.id));
+        j["active_claim_id"] =
+            active ? json(active->id.value) : json(nullptr);
+      }
+      j["can_claim"] = reasons.empty();
+      j["reasons"] = reasons;
+      j["owned"] = mine;
+      out.push_back(std::move(j));
+    }
+    return absl::OkStatus();
+  }));
+  return json{{"pools", out}};
+}
+
+// -------------------------------------------------------------------- work
+
+absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
+                                                          PoolId pool_id) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
+  absl::Time now = clock_.Now();
+  std::optional<ClaimResult> result;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    result.reset();
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(pool_id));
+    if (pool.state == PoolState::kDraft && !pool.opens_at) {
+      return NotFound("pool");
+    }
+    if (auto reason = ClosedReason(pool, now)) {
+      return FailedPrecondition(*reason);
+    }
+    TS_ASSIGN_OR_RETURN(auto active, tx.FindActiveClaim(p.id, pool_id));
+    if (active) {
+      if (active->expires_at > now) {
+        TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(active->task_id));
+        result = ClaimResult{{{"claim", ClaimJson(*active)},
+                              {"task", TaskJson(task)}},
+                             true};
+        return absl::OkStatus();
+      }
+      // The lease ran out and the sweeper has not seen it yet.
+      TS_RETURN_IF_ERROR(tx.UpdateClaimState(active->id, ClaimState::kActive,
+                                             ClaimState::kExpired));
+      TS_RETURN_IF_ERROR(tx.AddOpenSlots(active->task_id, +1));
+      TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.expire", "claim",
+                               active->id.value, {{"state", "active"}},
+                               {{"state", "expired"}}, now));
+    }
+    TS_ASSIGN_OR_RETURN(auto task_id, tx.FindClaimableTask(pool_id, p.id));
+    if (!task_id) return absl::OkStatus();
+    TS_RETURN_IF_ERROR(tx.AddOpenSlots(*task_id, -1));
+    domain::Claim claim;
+    claim.task_id = *task_id;
+    claim.pool_id = pool_id;
+    claim.annotator_id = p.id;
+    claim.state = ClaimState::kActive;
+    claim.created_at = now;
+    claim.expires_at = now + absl::Seconds(pool.lease_seconds);
+    auto id = tx.InsertClaim(claim);
+    if (id.status().code() == absl::StatusCode::kAlreadyExists) {
+      // A concurrent claim by the same annotator won the race: retry.
+      return absl::AbortedError("concurrent claim");
+    }
+    TS_RETURN_IF_ERROR(id.status());
+    claim.id = *id;
+    TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(*task_id));
+    TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.create", "claim", claim.id.value,
+                             nullptr, {{"task_id", task_id->value}}, now));
+    result = ClaimResult{{{"claim", ClaimJson(claim)}, {"task", TaskJson(task)}},
+                         false};
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
+                                     const json& body,
+                                     absl::string_view idempotency_key) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
+  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
+  auto result = body.find("result");
+  if (result == body.end()) return InvalidField("result", "is required");
+  TS_ASSIGN_OR_RETURN(auto active_seconds, OptionalInt(body, "active_seconds"));
+  if (active_seconds && (*active_seconds < 0 || *active_seconds > 7 * 86400)) {
+    return InvalidField("active_seconds", "must be from 0 to 604800");
+  }
+  if (idempotency_key.size() > 200) {
+    return InvalidField("Idempotency-Key", "must be at most 200 characters");
+  }
+  absl::Time now = clock_.Now();
+  json out;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    auto claim = tx.GetClaim(claim_id);
+    if (!claim.ok() || claim->annotator_id != p.id) return NotFound("claim");
+    if (claim->state == ClaimState::kSubmitted) {
+      TS_ASSIGN_OR_RETURN(auto existing, tx.FindSubmissionByClaim(claim_id));
+      TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(existing->id));
+      if (!idempotency_key.empty() && !rounds.empty() &&
+          rounds[0].idempotency_key == idempotency_key) {
+        out = SubmissionJson(*existing, rounds);
+        out["replayed"] = true;
+        return absl::OkStatus();
+      }
+      return Conflict("this claim was already submitted");
+    }
+    if (claim->state != ClaimState::kActive || claim->expires_at <= now) {
+      return FailedPrecondition(absl::StrCat(
+          "the lease on this task has ended (claim is ",
+          claim->state == ClaimState::kActive ? "expired"
+                                              : domain::ToString(claim->state),
+          "); claim a new task"));
+    }
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(claim->pool_id));
+    TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(claim->task_id));
+    TS_RETURN_IF_ERROR(domain::ValidateResult(
+        pool.task_type, ParseStored(pool.config_json),
+        ParseStored(task.data_json), *result, "result"));
+    TS_RETURN_IF_ERROR(tx.UpdateClaimState(claim_id, ClaimState::kActive,
+                                           ClaimState::kSubmitted));
+    domain::Submission s;
+    s.claim_id = claim_id;
+    s.task_id = claim->task_id;
+    s.pool_id = claim->pool_id;
+    s.annotator_id = p.id;
+    s.state = SubmissionState::kPendingReview;
+    s.round = 1;
+    s.created_at = s.updated_at = now;
+    TS_ASSIGN_OR_RETURN(s.id, tx.InsertSubmission(s));
+    domain::Round r;
+    r.submission_id = s.id;
+    r.round = 1;
+    r.result_json = result->dump();
+    r.active_seconds = active_seconds.value_or(0);
+    r.idempotency_key = std::string(idempotency_key);
+    r.submitted_at = now;
+    TS_RETURN_IF_ERROR(tx.InsertRound(r));
+    TS_RETURN_IF_ERROR(Audit(tx, p.id, "submission.create", "submission",
+                             s.id.value, {{"claim_id", claim_id.value}},
+                             {{"state", "pending_review"}, {"round", 1}}, now));
+    out = SubmissionJson(s, {r});
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status Service::Release(const Principal& p, ClaimId claim_id) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
+  absl::Time now = clock_.Now();
+  return Write([&](Tx& tx) -> absl::Status {
+    auto claim = tx.GetClaim(claim_id);
+    if (!claim.ok() || claim->annotator_id != p.id) return NotFound("claim");
+    TS_RETURN_IF_ERROR(
+        domain::NextClaimState(claim->state, ClaimEvent::kRelease).status());
+    TS_RETURN_IF_ERROR(tx.UpdateClaimState(claim_id, ClaimState::kActive,
+                                           ClaimState::kReleased));
+    TS_RETURN_IF_ERROR(tx.AddOpenSlots(claim->task_id, +1));
+    return Audit(tx, p.id, "claim.release", "claim", claim_id.value,
+                 {{"state", "active"}}, {{"state", "released"}}, now);
+  });
+}
+
+absl::StatusOr<json> Service::Revise(const Principal& p, SubmissionId id,
+                                     const json& body,
+                                     absl::string_view idempotency_key) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
+  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
+  auto result = body.find("result");
+  if (result == body.end()) return InvalidField("result", "is required");
+  TS_ASSIGN_OR_RETURN(auto active_seconds, OptionalInt(body, "active_seconds"));
+  if (active_seconds && (*active_seconds < 0 || *active_seconds > 7 * 86400)) {
+    return InvalidField("active_seconds", "must be from 0 to 604800");
+  }
+  absl::Time now = clock_.Now();
+  json out;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    auto s = tx.GetSubmission(id);
+    if (!s.ok() || s->annotator_id != p.id) return NotFound("submission");
+    TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(id));
+    if (!idempotency_key.empty() && !rounds.empty() &&
+        rounds.back().idempotency_key == idempotency_key && rounds.size() > 1) {
+      out = SubmissionJson(*s, rounds);
+      out["replayed"] = true;
+      return absl::OkStatus();
+    }
+    TS_ASSIGN_OR_RETURN(SubmissionState next,
+                        domain::NextSubmissionState(s->state,
+                                                    SubmissionEvent::kResubmit,
+                                                    s->round, 0));
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(s->pool_id));
+    TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(s->task_id));
+    TS_RETURN_IF_ERROR(domain::ValidateResult(
+        pool.task_type, ParseStored(pool.config_json),
+        ParseStored(task.data_json), *result, "result"));
+    s->state = next;
+    s->round += 1;
+    s->reviewer_id.reset();
+    s->review_expires_at.reset();
+    s->updated_at = now;
+    TS_RETURN_IF_ERROR(tx.UpdateSubmission(*s));
+    domain::Round r;
+    r.submission_id = id;
+    r.round = s->round;
+    r.result_json = result->dump();
+    r.active_seconds = active_seconds.value_or(0);
+    r.idempotency_key = std::string(idempotency_key);
+    r.submitted_at = now;
+    TS_RETURN_IF_ERROR(tx.InsertRound(r));
+    rounds.push_back(r);
+    TS_RETURN_IF_ERROR(Audit(tx, p.id, "submission.revise", "submission",
+                             id.value, {{"state", "returned"}},
+                             {{"state", "pending_review"}, {"round", s->round}},
+                             now));
+    out = SubmissionJson(*s, rounds);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<json> Service::GetSubmission(const Principal& p,
+                                            SubmissionId id) {
+  json out;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(domain::Submission s, tx.GetSubmission(id));
+    bool allowed = s.annotator_id == p.id || p.Has(Role::kAdmin) ||
+                   (s.reviewer_id && *s.reviewer_id == p.id);
+    if (!allowed && p.Has(Role::kRequester)) {
+      TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(s.pool_id));
+      allowed = OwnedProject(tx, p, pool.project_id).ok();
+    }
+    if (!allowed) return NotFound("submission");
+    TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(id));
+    TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(s.task_id));
+    out = SubmissionJson(s, rounds);
+    out["task"] = TaskJson(task);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<json> Service::ListMySubmissions(
+    const Principal& p, std::optional<std::string> state) {
+  store::SubmissionFilter f;
+  f.annotator = p.id;
+  f.limit = 500;
+  if (state) {
+    TS_ASSIGN_OR_RETURN(f.state, domain::ParseSubmissionState(*state, "state"));
+  }
+  json out = json::array();
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
+    for (const auto& s : subs) {
+      TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(s.id));
+      out.push_back(SubmissionJson(s, rounds));
+    }
+    return absl::OkStatus();
+  }));
+  return json{{"submissions", out}};
+}
+
+absl::StatusOr<json> Service::Earnings(const Principal& p) {
+  json balances = json::array();
+  json entries = json::array();
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto account,
+                        tx.FindAccount(AccountKind::kAnnotator, p.id.value, "CNY"));
+    int64_t balance = 0;
+    if (account) {
+      TS_ASSIGN_OR_RETURN(balance, tx.Balance(*account));
+      TS_ASSIGN_OR_RETURN(auto list, tx.ListEntries(*account, 500));
+      for (const auto& e : list) entries.push_back(EntryJson(e));
+    }
+    balances.push_back(MoneyToJson({balance, "CNY"}));
+    return absl::OkStatus();
+  }));
+  return json{{"balance", balances[0]}, {"entries", entries}};
+}
+
+// ------------------------------------------------------------------ review
+
+absl::StatusOr<std::optional<json>> Service::ClaimReview(const Principal& p,
+                                                         PoolId pool_id) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kReviewer));
+  absl::Time now = clock_.Now();
+  std::optional<json> out;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    out.reset();
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(pool_id));
+    if (pool.state == PoolState::kDraft && !pool.opens_at) {
+      return NotFound("pool");
+    }
+    TS_ASSIGN_OR_RETURN(auto id,
+                        tx.FindReviewableSubmission(pool_id, p.id, now));
+    if (!id) return absl::OkStatus();
+    TS_ASSIGN_OR_RETURN(domain::Submission s, tx.GetSubmission(*id));
+    json before = {{"state", domain::ToString(s.state)}};
+    s.state = SubmissionState::kInReview;
+    s.reviewer_id = p.id;
+    s.review_expires_at = now + absl::Seconds(pool.lease_seconds);
+    s.updated_at = now;
+    TS_RETURN_IF_ERROR(tx.UpdateSubmission(s));
+    TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(s.id));
+    TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(s.task_id));
+    TS_RETURN_IF_ERROR(Audit(tx, p.id, "review.lease", "submission",
+                             s.id.value, before, {{"state", "in_review"}},
+                             now));
+    json j = SubmissionJson(s, rounds);
+    j["review_expires_at"] = Rfc3339(*s.review_expires_at);
+    out = json{{"submission", j}, {"task", TaskJson(task)},
+               {"pool", PoolJson(pool)}};
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
+                                     const json& body) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kReviewer));
+  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
+  TS_ASSIGN_OR_RETURN(std::string verdict_text, RequiredString(body, "verdict"));
+  TS_ASSIGN_OR_RETURN(Verdict verdict,
+                      domain::ParseVerdict(verdict_text, "verdict"));
+  json comments = body.value("comments", json::array());
+  TS_RETURN_IF_ERROR(domain::ValidateComments(comments, "comments"));
+  if (verdict == Verdict::kRevise && comments.empty()) {
+    return InvalidField("comments",
+                        "a revise verdict needs at least one comment");
+  }
+  absl::Time now = clock_.Now();
+  json out;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    auto s = tx.GetSubmission(id);
+    if (!s.ok()) return NotFound("submission");
+    if (s->annotator_id == p.id) {
+      return PermissionDenied("you cannot review your own work");
+    }
+    if (s->state != SubmissionState::kInReview || !s->reviewer_id ||
+        *s->reviewer_id != p.id) {
+      return FailedPrecondition(
+          "lease this submission for review first (POST "
+          "/api/v1/pools/{id}/review-claims)");
+    }
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(s->pool_id));
+    SubmissionEvent event = verdict == Verdict::kAccept   ? SubmissionEvent::kAccept
+                            : verdict == Verdict::kRevise ? SubmissionEvent::kRevise
+                                                          : SubmissionEvent::kReject;
+    TS_ASSIGN_OR_RETURN(SubmissionState next,
+                        domain::NextSubmissionState(s->state, event, s->round,
+                                                    pool.max_rounds));
+    // The anchored box index must exist in the reviewed result.
+    TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(id));
+    if (rounds.empty()) return absl::InternalError("submission has no rounds");
+    json reviewed = ParseStored(rounds.back().result_json);
+    for (size_t i = 0; i < comments.size(); ++i) {
+      const json& anchor = comments[i].value("anchor", json());
+      if (anchor.is_object() && anchor.contains("box")) {
+        size_t n = reviewed.value("boxes", json::array()).size();
+        if (anchor["box"].get<int64_t>() >= static_cast<int64_t>(n)) {
+          return InvalidField(absl::StrCat("comments[", i, "].anchor.box"),
+                              absl::StrCat("the result has ", n, " boxes"));
+        }
+      }
+    }
+    json before = {{"state", domain::ToString(s->state)}, {"round", s->round}};
+    domain::Round& r = rounds.back();
+    r.verdict = verdict;
+    r.reviewer_id = p.id;
+    r.comments_json = comments.dump();
+    r.reviewed_at = now;
+    TS_RETURN_IF_ERROR(tx.UpdateRound(r));
+    s->state = next;
+    s->review_expires_at.reset();
+    s->updated_at = now;
+    if (next == SubmissionState::kAccepted) {
+      s->first_pass = s->round == 1;
+      TS_ASSIGN_OR_RETURN(domain::Project project, tx.GetProject(pool.project_id));
+      TS_ASSIGN_OR_RETURN(AccountId from,
+                          tx.EnsureAccount(AccountKind::kProject,
+                                           project.id.value, pool.price.currency));
+      TS_ASSIGN_OR_RETURN(int64_t balance, tx.Balance(from));
+      if (balance < pool.price.amount_minor) {
+        return FailedPrecondition(
+            "the project's budget cannot pay for this task; the requester "
+            "must add budget before work can be accepted");
+      }
+      if (pool.price.amount_minor > 0) {
+        TS_ASSIGN_OR_RETURN(AccountId to,
+                            tx.EnsureAccount(AccountKind::kAnnotator,
+                                             s->annotator_id.value,
+                                             pool.price.currency));
+        std::vector<domain::LedgerEntry> journal(2);
+        journal[0].account_id = from;
+        journal[0].amount = {-pool.price.amount_minor, pool.price.currency};
+        journal[1].account_id = to;
+        journal[1].amount = pool.price;
+        for (auto& e : journal) {
+          e.kind = "task_payment";
+          e.submission_id = id;
+          e.memo = absl::StrCat("accepted submission ", id.value, " in pool ",
+                                pool.id.value);
+          e.created_at = now;
+        }
+        TS_RETURN_IF_ERROR(tx.InsertJournal(std::move(journal)).status());
+      }
+    }
+    if (next == SubmissionState::kRejected) {
+      TS_RETURN_IF_ERROR(tx.AddOpenSlots(s->task_id, +1));
+    }
+    TS_RETURN_IF_ERROR(tx.UpdateSubmission(*s));
+    TS_RETURN_IF_ERROR(Audit(tx, p.id,
+                             absl::StrCat("review.", domain::ToString(verdict)),
+                             "submission", id.value, before,
+                             {{"state", domain::ToString(next)},
+                              {"round", s->round}},
+                             now));
+    out = SubmissionJson(*s, rounds);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// --------------------------------------------------------- requester views
+
+absl::StatusOr<json> Service::PoolStats(const Principal& p, PoolId id) {
+  json out;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, OwnedPool(tx, p, id));
+    TS_ASSIGN_OR_RETURN(store::PoolStats s, tx.GetPoolStats(id));
+    int64_t reviewed = s.accepted + s.rejected;
+    out = {{"pool_id", id.value},
+           {"tasks", s.tasks},
+           {"open_slots", s.open_slots},
+           {"active_claims", s.active_claims},
+           {"in_review", s.pending_review},
+           {"returned", s.returned},
+           {"accepted", s.accepted},
+           {"rejected", s.rejected},
+           {"first_pass_rate",
+            reviewed ? json(double(s.first_pass_accepted) / reviewed)
+                     : json(nullptr)},
+           {"cost", MoneyToJson({s.accepted * pool.price.amount_minor,
+                                 pool.price.currency})}};
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::string> Service::ExportJsonl(const Principal& p,
+                                                 PoolId id) {
+  std::string out;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_RETURN_IF_ERROR(OwnedPool(tx, p, id).status());
+    store::SubmissionFilter f;
+    f.pool = id;
+    f.state = SubmissionState::kAccepted;
+    f.limit = 1000;
+    while (true) {
+      TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
+      if (subs.empty()) break;
+      for (const auto& s : subs) {
+        TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(s.id));
+        TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(s.task_id));
+        json line = {{"task_id", s.task_id.value},
+                     {"submission_id", s.id.value},
+                     {"annotator", absl::StrCat("a", s.annotator_id.value)},
+                     {"round", s.round},
+                     {"data", ParseStored(task.data_json)},
+                     {"result", ParseStored(rounds.back().result_json)}};
+        out += line.dump();
+        out += '\n';
+      }
+      f.after_id = subs.back().id.value;
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::string> Service::TaskImage(const Principal& p,
+                                               TaskId task_id) {
+  std::string image;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    auto task = tx.GetTask(task_id);
+    if (!task.ok()) return NotFound("task");
+    bool allowed = p.Has(Role::kAdmin);
+    if (!allowed && p.Has(Role::kRequester)) {
+      TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(task->pool_id));
+      allowed = OwnedProject(tx, p, pool.project_id).ok();
+    }
+    if (!allowed && p.Has(Role::kReviewer)) {
+      store::SubmissionFilter f;
+      f.pool = task->pool_id;
+      f.state = SubmissionState::kInReview;
+      f.limit = 100000;
+      TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
+      for (const auto& s : subs) {
+        allowed = allowed || (s.task_id == task_id && s.reviewer_id &&
+                              *s.reviewer_id == p.id);
+      }
+    }
+    if (!allowed && p.Has(Role::kAnnotator)) {
+      TS_ASSIGN_OR_RETURN(auto claims, tx.ListActiveClaims(p.id));
+      for (const auto& c : claims) allowed = allowed || c.task_id == task_id;
+      if (!allowed) {
+        store::SubmissionFilter f;
+        f.annotator = p.id;
+        f.pool = task->pool_id;
+        f.limit = 100000;
+        TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
+        for (const auto& s : subs) allowed = allowed || s.task_id == task_id;
+      }
+    }
+    if (!allowed) return NotFound("task");
+    json data = ParseStored(task->data_json);
+    if (!data.is_object() || !data.contains("image") ||
+        !data["image"].is_string()) {
+      return NotFound("task image");
+    }
+    image = data["image"].get<std::string>();
+    return absl::OkStatus();
+  }));
+  return image;
+}
+
+// -------------------------------------------------------------------- jobs
+
+absl::StatusOr<int> Service::ExpireLeases(int limit) {
+  absl::Time now = clock_.Now();
+  int n = 0;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    n = 0;
+    TS_ASSIGN_OR_RETURN(auto expired, tx.ListExpiredClaims(now, limit));
+    for (const auto& c : expired) {
+      TS_RETURN_IF_ERROR(tx.UpdateClaimState(c.id, ClaimState::kActive,
+                                             ClaimState::kExpired));
+      TS_RETURN_IF_ERROR(tx.AddOpenSlots(c.task_id, +1));
+      TS_RETURN_IF_ERROR(Audit(tx, std::nullopt, "claim.expire", "claim",
+                               c.id.value, {{"state", "active"}},
+                               {{"state", "expired"}}, now));
+      ++n;
+    }
+    return absl::OkStatus();
+  }));
+  return n;
+}
+
+absl::StatusOr<int> Service::OpenDuePools() {
+  absl::Time now = clock_.Now();
+  int n = 0;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    n = 0;
+    TS_ASSIGN_OR_RETURN(auto due, tx.ListDuePools(now));
+    for (PoolId id : due) {
+      TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(id));
+      pool.state = PoolState::kOpen;
+      TS_RETURN_IF_ERROR(tx.UpdatePool(pool));
+      TS_RETURN_IF_ERROR(Audit(tx, std::nullopt, "pool.open", "pool", id.value,
+                               {{"state", "draft"}}, {{"state", "open"}}, now));
+      ++n;
+    }
+    return absl::OkStatus();
+  }));
+  return n;
+}
+
+}  // namespace tessera::service

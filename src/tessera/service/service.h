@@ -1,0 +1,122 @@
+// Tessera's use cases. Each public function is one transaction and enforces
+// who may see and do what, so the HTTP API and the CLI share every rule.
+// Inputs are parsed request bodies; outputs are the API's JSON objects.
+// Thread-safe: any number of threads may call concurrently.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "tessera/base/clock.h"
+#include "tessera/base/ids.h"
+#include "tessera/domain/types.h"
+#include "tessera/store/store.h"
+
+namespace tessera::service {
+
+using nlohmann::json;
+
+// The authenticated caller.
+struct Principal {
+  UserId id;
+  std::string username;
+  std::vector<domain::Role> roles;
+  bool Has(domain::Role r) const;
+};
+
+struct ServiceOptions {
+  absl::Duration token_ttl = absl::Hours(24);  // login session lifetime
+  int max_tasks_per_request = 100'000;         // one import call
+};
+
+// The result of a claim: 201 with the claim, or nothing to do (204).
+struct ClaimResult {
+  json body;             // {claim, task}
+  bool resumed = false;  // the caller already held this claim
+};
+
+class Service {
+ public:
+  // `store` and `clock` must outlive the service.
+  Service(store::Store& store, const Clock& clock, ServiceOptions options = {});
+
+  // Identity. Login fails with kUnauthenticated for a wrong name or password
+  // (same message for both).
+  absl::StatusOr<json> Login(const json& body);
+  absl::StatusOr<Principal> Authenticate(absl::string_view token);
+  absl::Status Logout(absl::string_view token);
+  // `actor` is the admin creating the user, or nullopt for the CLI (which
+  // has the machine's trust). Body: {username, password, roles[]}.
+  absl::StatusOr<json> CreateUser(const std::optional<Principal>& actor,
+                                  const json& body);
+  absl::StatusOr<json> Me(const Principal& p);
+
+  // Catalog (requester; admin may act on any project).
+  absl::StatusOr<json> CreateProject(const Principal& p, const json& body);
+  absl::StatusOr<json> GetProject(const Principal& p, ProjectId id);
+  absl::StatusOr<json> ListProjects(const Principal& p);
+  absl::StatusOr<json> CreatePool(const Principal& p, ProjectId project,
+                                  const json& body);
+  absl::StatusOr<json> GetPool(const Principal& p, PoolId id);
+  // All or nothing: {tasks:[{data, gold?}]} (NDJSON is turned into the same
+  // list by the caller).
+  absl::StatusOr<json> AddTasks(const Principal& p, PoolId pool,
+                                const json& tasks);
+  absl::StatusOr<json> OpenPool(const Principal& p, PoolId id);
+  absl::StatusOr<json> ClosePool(const Principal& p, PoolId id);
+  // Pools visible to the caller; for annotators each pool says whether they
+  // may work on it now and, if not, why.
+  absl::StatusOr<json> ListPools(const Principal& p);
+
+  // Work (annotator).
+  absl::StatusOr<std::optional<ClaimResult>> Claim(const Principal& p,
+                                                   PoolId pool);
+  // `idempotency_key` may be empty. A retried submit with the same key
+  // returns the first submission.
+  absl::StatusOr<json> Submit(const Principal& p, ClaimId claim,
+                              const json& body,
+                              absl::string_view idempotency_key);
+  absl::Status Release(const Principal& p, ClaimId claim);
+  absl::StatusOr<json> Revise(const Principal& p, SubmissionId id,
+                              const json& body,
+                              absl::string_view idempotency_key);
+  absl::StatusOr<json> GetSubmission(const Principal& p, SubmissionId id);
+  // The caller's own submissions, optionally of one state.
+  absl::StatusOr<json> ListMySubmissions(const Principal& p,
+                                         std::optional<std::string> state);
+  absl::StatusOr<json> Earnings(const Principal& p);
+
+  // Review (reviewer).
+  absl::StatusOr<std::optional<json>> ClaimReview(const Principal& p,
+                                                  PoolId pool);
+  absl::StatusOr<json> Review(const Principal& p, SubmissionId id,
+                              const json& body);
+
+  // Requester views.
+  absl::StatusOr<json> PoolStats(const Principal& p, PoolId pool);
+  // Accepted results of a pool as JSON lines (raw: one line per accepted
+  // submission with its final round).
+  absl::StatusOr<std::string> ExportJsonl(const Principal& p, PoolId pool);
+  // The media-root-relative image path of a task the caller may see, or
+  // kNotFound. http(s) URLs are returned as they are.
+  absl::StatusOr<std::string> TaskImage(const Principal& p, TaskId task);
+
+  // Background jobs. Return how many rows they changed.
+  absl::StatusOr<int> ExpireLeases(int limit = 500);
+  absl::StatusOr<int> OpenDuePools();
+
+ private:
+  absl::Status Write(absl::FunctionRef<absl::Status(store::Tx&)> fn);
+  absl::Status Read(absl::FunctionRef<absl::Status(store::Tx&)> fn);
+
+  store::Store& store_;
+  const Clock& clock_;
+  ServiceOptions options_;
+};
+
+}  // namespace tessera::service

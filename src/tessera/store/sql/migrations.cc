@@ -1,0 +1,151 @@
+// The schema. Times are microseconds since the Unix epoch (UTC); JSON is text.
+#include "tessera/store/sql/migrations.h"
+
+#include "absl/strings/str_replace.h"
+
+namespace tessera::store {
+namespace {
+
+constexpr const char* kV1 = R"sql(
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE projects (
+  id INTEGER PRIMARY KEY,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  guidelines TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX projects_owner ON projects(owner_id);
+CREATE TABLE pools (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  config TEXT NOT NULL,
+  price_minor INTEGER NOT NULL CHECK (price_minor >= 0),
+  currency TEXT NOT NULL,
+  overlap INTEGER NOT NULL CHECK (overlap >= 1),
+  lease_seconds INTEGER NOT NULL CHECK (lease_seconds >= 1),
+  max_rounds INTEGER NOT NULL CHECK (max_rounds >= 1),
+  opens_at INTEGER,
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX pools_project ON pools(project_id);
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY,
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  data TEXT NOT NULL,
+  gold TEXT,
+  open_slots INTEGER NOT NULL CHECK (open_slots >= 0),
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX tasks_pool ON tasks(pool_id, id);
+CREATE INDEX tasks_open ON tasks(pool_id, id) WHERE open_slots > 0;
+CREATE TABLE claims (
+  id INTEGER PRIMARY KEY,
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  annotator_id INTEGER NOT NULL REFERENCES users(id),
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX claims_task_annotator ON claims(task_id, annotator_id);
+CREATE UNIQUE INDEX claims_one_active ON claims(annotator_id, pool_id) WHERE state = 'active';
+CREATE INDEX claims_expiry ON claims(expires_at) WHERE state = 'active';
+CREATE TABLE submissions (
+  id INTEGER PRIMARY KEY,
+  claim_id INTEGER NOT NULL UNIQUE REFERENCES claims(id),
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  annotator_id INTEGER NOT NULL REFERENCES users(id),
+  state TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  reviewer_id INTEGER REFERENCES users(id),
+  review_expires_at INTEGER,
+  first_pass INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX submissions_review ON submissions(pool_id, id) WHERE state IN ('pending_review', 'in_review');
+CREATE INDEX submissions_annotator ON submissions(annotator_id, id);
+CREATE INDEX submissions_pool ON submissions(pool_id, id);
+CREATE TABLE rounds (
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  round INTEGER NOT NULL,
+  result TEXT NOT NULL,
+  active_seconds INTEGER NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  submitted_at INTEGER NOT NULL,
+  verdict TEXT,
+  reviewer_id INTEGER REFERENCES users(id),
+  comments TEXT NOT NULL,
+  reviewed_at INTEGER,
+  PRIMARY KEY (submission_id, round)
+);
+CREATE TABLE accounts (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  owner_id INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  UNIQUE (kind, owner_id, currency)
+);
+CREATE TABLE journals (
+  id INTEGER PRIMARY KEY,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE ledger_entries (
+  id INTEGER PRIMARY KEY,
+  journal_id INTEGER NOT NULL REFERENCES journals(id),
+  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  amount_minor INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  submission_id INTEGER REFERENCES submissions(id),
+  memo TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX ledger_account ON ledger_entries(account_id, id);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor_id INTEGER,
+  action TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  entity_id INTEGER NOT NULL,
+  before_json TEXT NOT NULL,
+  after_json TEXT NOT NULL
+);
+CREATE INDEX audit_entity ON audit(entity, entity_id);
+)sql";
+
+std::string Adapt(const Dialect& dialect, const char* sql) {
+  if (dialect.name != "postgres") return sql;
+  return absl::StrReplaceAll(sql, {{"INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"},
+                                   {"INTEGER", "BIGINT"}});
+}
+
+}  // namespace
+
+std::vector<Migration> Migrations(const Dialect& dialect) {
+  return {{1, "users, projects, pools, tasks, claims, review, ledger, audit",
+           Adapt(dialect, kV1)}};
+}
+
+}  // namespace tessera::store

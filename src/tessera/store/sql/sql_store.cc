@@ -1,0 +1,799 @@
+// The store port written once in SQL over SqlConn; the drivers supply the
+// dialect. Keep statements portable between SQLite 3.40 and PostgreSQL 15.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "tessera/base/status.h"
+#include "tessera/store/sql/migrations.h"
+#include "tessera/store/store.h"
+
+namespace tessera::store {
+namespace {
+
+using domain::AccountKind;
+using domain::AuditRecord;
+using domain::Claim;
+using domain::ClaimState;
+using domain::LedgerEntry;
+using domain::Pool;
+using domain::Project;
+using domain::Round;
+using domain::Session;
+using domain::Submission;
+using domain::SubmissionState;
+using domain::Task;
+using domain::User;
+
+// Value conversions.
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t v) { return absl::FromUnixMicros(v); }
+SqlValue OptMicros(const std::optional<absl::Time>& t) {
+  if (!t) return std::monostate{};
+  return Micros(*t);
+}
+template <typename T>
+SqlValue OptId(const std::optional<T>& id) {
+  if (!id) return std::monostate{};
+  return id->value;
+}
+SqlValue OptText(const std::optional<std::string>& s) {
+  if (!s) return std::monostate{};
+  return *s;
+}
+
+bool IsNull(const SqlValue& v) {
+  return std::holds_alternative<std::monostate>(v);
+}
+int64_t Int(const SqlValue& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+  if (auto* s = std::get_if<std::string>(&v)) return std::stoll(*s);
+  return 0;
+}
+std::string Text(const SqlValue& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  return "";
+}
+std::optional<absl::Time> OptTime(const SqlValue& v) {
+  if (IsNull(v)) return std::nullopt;
+  return FromMicros(Int(v));
+}
+
+std::string RolesText(const std::vector<domain::Role>& roles) {
+  std::vector<std::string> names;
+  for (domain::Role r : roles) names.emplace_back(domain::ToString(r));
+  return absl::StrJoin(names, ",");
+}
+
+constexpr const char* kUserCols =
+    "id, username, password_hash, roles, created_at";
+absl::StatusOr<User> RowToUser(const SqlRow& r) {
+  User u;
+  u.id = UserId(Int(r[0]));
+  u.username = Text(r[1]);
+  u.password_hash = Text(r[2]);
+  for (absl::string_view name : absl::StrSplit(Text(r[3]), ',', absl::SkipEmpty())) {
+    TS_ASSIGN_OR_RETURN(domain::Role role, domain::ParseRole(name, "roles"));
+    u.roles.push_back(role);
+  }
+  u.created_at = FromMicros(Int(r[4]));
+  return u;
+}
+
+constexpr const char* kProjectCols =
+    "id, owner_id, name, description, guidelines, currency, created_at";
+Project RowToProject(const SqlRow& r) {
+  Project p;
+  p.id = ProjectId(Int(r[0]));
+  p.owner_id = UserId(Int(r[1]));
+  p.name = Text(r[2]);
+  p.description = Text(r[3]);
+  p.guidelines = Text(r[4]);
+  p.currency = Text(r[5]);
+  p.created_at = FromMicros(Int(r[6]));
+  return p;
+}
+
+constexpr const char* kPoolCols =
+    "id, project_id, name, task_type, config, price_minor, currency, overlap, "
+    "lease_seconds, max_rounds, opens_at, state, created_at";
+absl::StatusOr<Pool> RowToPool(const SqlRow& r) {
+  Pool p;
+  p.id = PoolId(Int(r[0]));
+  p.project_id = ProjectId(Int(r[1]));
+  p.name = Text(r[2]);
+  TS_ASSIGN_OR_RETURN(p.task_type, domain::ParseTaskType(Text(r[3]), "task_type"));
+  p.config_json = Text(r[4]);
+  p.price = Money{Int(r[5]), Text(r[6])};
+  p.overlap = static_cast<int>(Int(r[7]));
+  p.lease_seconds = static_cast<int>(Int(r[8]));
+  p.max_rounds = static_cast<int>(Int(r[9]));
+  p.opens_at = OptTime(r[10]);
+  TS_ASSIGN_OR_RETURN(p.state, domain::ParsePoolState(Text(r[11]), "state"));
+  p.created_at = FromMicros(Int(r[12]));
+  return p;
+}
+
+constexpr const char* kTaskCols = "id, pool_id, data, gold, open_slots, created_at";
+Task RowToTask(const SqlRow& r) {
+  Task t;
+  t.id = TaskId(Int(r[0]));
+  t.pool_id = PoolId(Int(r[1]));
+  t.data_json = Text(r[2]);
+  if (!IsNull(r[3])) t.gold_json = Text(r[3]);
+  t.open_slots = static_cast<int>(Int(r[4]));
+  t.created_at = FromMicros(Int(r[5]));
+  return t;
+}
+
+constexpr const char* kClaimCols =
+    "id, task_id, pool_id, annotator_id, state, created_at, expires_at";
+absl::StatusOr<Claim> RowToClaim(const SqlRow& r) {
+  Claim c;
+  c.id = ClaimId(Int(r[0]));
+  c.task_id = TaskId(Int(r[1]));
+  c.pool_id = PoolId(Int(r[2]));
+  c.annotator_id = UserId(Int(r[3]));
+  TS_ASSIGN_OR_RETURN(c.state, domain::ParseClaimState(Text(r[4]), "state"));
+  c.created_at = FromMicros(Int(r[5]));
+  c.expires_at = FromMicros(Int(r[6]));
+  return c;
+}
+
+constexpr const char* kSubmissionCols =
+    "id, claim_id, task_id, pool_id, annotator_id, state, round, reviewer_id, "
+    "review_expires_at, first_pass, created_at, updated_at";
+absl::StatusOr<Submission> RowToSubmission(const SqlRow& r) {
+  Submission s;
+  s.id = SubmissionId(Int(r[0]));
+  s.claim_id = ClaimId(Int(r[1]));
+  s.task_id = TaskId(Int(r[2]));
+  s.pool_id = PoolId(Int(r[3]));
+  s.annotator_id = UserId(Int(r[4]));
+  TS_ASSIGN_OR_RETURN(s.state,
+                      domain::ParseSubmissionState(Text(r[5]), "state"));
+  s.round = static_cast<int>(Int(r[6]));
+  if (!IsNull(r[7])) s.reviewer_id = UserId(Int(r[7]));
+  s.review_expires_at = OptTime(r[8]);
+  s.first_pass = Int(r[9]) != 0;
+  s.created_at = FromMicros(Int(r[10]));
+  s.updated_at = FromMicros(Int(r[11]));
+  return s;
+}
+
+constexpr const char* kRoundCols =
+    "submission_id, round, result, active_seconds, idempotency_key, "
+    "submitted_at, verdict, reviewer_id, comments, reviewed_at";
+absl::StatusOr<Round> RowToRound(const SqlRow& r) {
+  Round d;
+  d.submission_id = SubmissionId(Int(r[0]));
+  d.round = static_cast<int>(Int(r[1]));
+  d.result_json = Text(r[2]);
+  d.active_seconds = Int(r[3]);
+  d.idempotency_key = Text(r[4]);
+  d.submitted_at = FromMicros(Int(r[5]));
+  if (!IsNull(r[6])) {
+    TS_ASSIGN_OR_RETURN(d.verdict, domain::ParseVerdict(Text(r[6]), "verdict"));
+  }
+  if (!IsNull(r[7])) d.reviewer_id = UserId(Int(r[7]));
+  d.comments_json = Text(r[8]);
+  d.reviewed_at = OptTime(r[9]);
+  return d;
+}
+
+class SqlTx final : public Tx {
+ public:
+  SqlTx(SqlConn& conn, const Dialect& dialect)
+      : conn_(conn), dialect_(dialect) {}
+
+  // Users and sessions.
+  absl::StatusOr<UserId> InsertUser(const User& u) override {
+    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
+        "INSERT INTO users (username, password_hash, roles, created_at) "
+        "VALUES (?, ?, ?, ?) RETURNING id",
+        {u.username, u.password_hash, RolesText(u.roles), Micros(u.created_at)}));
+    return UserId(id);
+  }
+  absl::StatusOr<User> GetUser(UserId id) override {
+    TS_ASSIGN_OR_RETURN(auto rows, Q(absl::StrCat("SELECT ", kUserCols,
+                                                  " FROM users WHERE id = ?"),
+                                     {id.value}));
+    if (rows.empty()) return NotFound("user");
+    return RowToUser(rows[0]);
+  }
+  absl::StatusOr<std::optional<User>> FindUserByName(
+      absl::string_view username) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kUserCols,
+                                       " FROM users WHERE username = ?"),
+                          {std::string(username)}));
+    if (rows.empty()) return std::nullopt;
+    TS_ASSIGN_OR_RETURN(User u, RowToUser(rows[0]));
+    return u;
+  }
+  absl::StatusOr<int64_t> CountUsers() override {
+    TS_ASSIGN_OR_RETURN(auto rows, Q("SELECT COUNT(*) FROM users", {}));
+    return Int(rows[0][0]);
+  }
+  absl::Status InsertSession(const Session& s) override {
+    return conn_.Exec(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, "
+        "revoked) VALUES (?, ?, ?, ?, ?)",
+        {s.token_hash, s.user_id.value, Micros(s.created_at),
+         Micros(s.expires_at), int64_t{s.revoked ? 1 : 0}});
+  }
+  absl::StatusOr<std::optional<Session>> FindSession(
+      absl::string_view token_hash) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT token_hash, user_id, created_at, expires_at, revoked FROM "
+          "sessions WHERE token_hash = ?",
+          {std::string(token_hash)}));
+    if (rows.empty()) return std::nullopt;
+    const SqlRow& r = rows[0];
+    Session s;
+    s.token_hash = Text(r[0]);
+    s.user_id = UserId(Int(r[1]));
+    s.created_at = FromMicros(Int(r[2]));
+    s.expires_at = FromMicros(Int(r[3]));
+    s.revoked = Int(r[4]) != 0;
+    return s;
+  }
+  absl::Status RevokeSession(absl::string_view token_hash) override {
+    return conn_.Exec("UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
+                      {std::string(token_hash)});
+  }
+
+  // Projects and pools.
+  absl::StatusOr<ProjectId> InsertProject(const Project& p) override {
+    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
+        "INSERT INTO projects (owner_id, name, description, guidelines, "
+        "currency, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        {p.owner_id.value, p.name, p.description, p.guidelines, p.currency,
+         Micros(p.created_at)}));
+    return ProjectId(id);
+  }
+  absl::StatusOr<Project> GetProject(ProjectId id) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kProjectCols,
+                                       " FROM projects WHERE id = ?"),
+                          {id.value}));
+    if (rows.empty()) return NotFound("project");
+    return RowToProject(rows[0]);
+  }
+  absl::StatusOr<std::vector<Project>> ListProjects(
+      std::optional<UserId> owner) override {
+    SqlRows rows;
+    if (owner) {
+      TS_ASSIGN_OR_RETURN(rows, Q(absl::StrCat("SELECT ", kProjectCols,
+                                               " FROM projects WHERE owner_id "
+                                               "= ? ORDER BY id"),
+                                  {owner->value}));
+    } else {
+      TS_ASSIGN_OR_RETURN(rows, Q(absl::StrCat("SELECT ", kProjectCols,
+                                               " FROM projects ORDER BY id"),
+                                  {}));
+    }
+    std::vector<Project> out;
+    for (const SqlRow& r : rows) out.push_back(RowToProject(r));
+    return out;
+  }
+  absl::StatusOr<PoolId> InsertPool(const Pool& p) override {
+    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
+        "INSERT INTO pools (project_id, name, task_type, config, price_minor, "
+        "currency, overlap, lease_seconds, max_rounds, opens_at, state, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        {p.project_id.value, p.name, std::string(domain::ToString(p.task_type)),
+         p.config_json, p.price.amount_minor, p.price.currency,
+         int64_t{p.overlap}, int64_t{p.lease_seconds}, int64_t{p.max_rounds},
+         OptMicros(p.opens_at), std::string(domain::ToString(p.state)),
+         Micros(p.created_at)}));
+    return PoolId(id);
+  }
+  absl::StatusOr<Pool> GetPool(PoolId id) override {
+    TS_ASSIGN_OR_RETURN(auto rows, Q(absl::StrCat("SELECT ", kPoolCols,
+                                                  " FROM pools WHERE id = ?"),
+                                     {id.value}));
+    if (rows.empty()) return NotFound("pool");
+    return RowToPool(rows[0]);
+  }
+  absl::StatusOr<std::vector<Pool>> ListPools(
+      std::optional<ProjectId> project) override {
+    SqlRows rows;
+    if (project) {
+      TS_ASSIGN_OR_RETURN(rows, Q(absl::StrCat("SELECT ", kPoolCols,
+                                               " FROM pools WHERE project_id = "
+                                               "? ORDER BY id"),
+                                  {project->value}));
+    } else {
+      TS_ASSIGN_OR_RETURN(rows, Q(absl::StrCat("SELECT ", kPoolCols,
+                                               " FROM pools ORDER BY id"),
+                                  {}));
+    }
+    std::vector<Pool> out;
+    for (const SqlRow& r : rows) {
+      TS_ASSIGN_OR_RETURN(Pool p, RowToPool(r));
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+  absl::Status UpdatePool(const Pool& p) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "UPDATE pools SET state = ?, opens_at = ? WHERE id = ?",
+        {std::string(domain::ToString(p.state)), OptMicros(p.opens_at),
+         p.id.value}));
+    return ExpectOneChange("pool");
+  }
+  absl::StatusOr<std::vector<PoolId>> ListDuePools(absl::Time now) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q("SELECT id FROM pools WHERE state = 'draft' AND "
+                          "opens_at IS NOT NULL AND opens_at <= ? ORDER BY id",
+                          {Micros(now)}));
+    std::vector<PoolId> out;
+    for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
+    return out;
+  }
+  absl::StatusOr<PoolStats> GetPoolStats(PoolId id) override {
+    PoolStats s;
+    TS_ASSIGN_OR_RETURN(auto t, Q("SELECT COUNT(*), COALESCE(SUM(open_slots), 0) "
+                                  "FROM tasks WHERE pool_id = ?",
+                                  {id.value}));
+    s.tasks = Int(t[0][0]);
+    s.open_slots = Int(t[0][1]);
+    TS_ASSIGN_OR_RETURN(auto c, Q("SELECT COUNT(*) FROM claims WHERE pool_id = ? "
+                                  "AND state = 'active'",
+                                  {id.value}));
+    s.active_claims = Int(c[0][0]);
+    TS_ASSIGN_OR_RETURN(auto sub,
+                        Q("SELECT state, COUNT(*), COALESCE(SUM(first_pass), 0) "
+                          "FROM submissions WHERE pool_id = ? GROUP BY state",
+                          {id.value}));
+    for (const SqlRow& r : sub) {
+      std::string state = Text(r[0]);
+      int64_t n = Int(r[1]);
+      if (state == "pending_review" || state == "in_review") {
+        s.pending_review += n;
+      } else if (state == "returned") {
+        s.returned = n;
+      } else if (state == "accepted") {
+        s.accepted = n;
+        s.first_pass_accepted = Int(r[2]);
+      } else if (state == "rejected") {
+        s.rejected = n;
+      }
+    }
+    return s;
+  }
+
+  // Tasks.
+  absl::StatusOr<TaskId> InsertTask(const Task& t) override {
+    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
+        "INSERT INTO tasks (pool_id, data, gold, open_slots, created_at) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING id",
+        {t.pool_id.value, t.data_json, OptText(t.gold_json),
+         int64_t{t.open_slots}, Micros(t.created_at)}));
+    return TaskId(id);
+  }
+  absl::StatusOr<Task> GetTask(TaskId id) override {
+    TS_ASSIGN_OR_RETURN(auto rows, Q(absl::StrCat("SELECT ", kTaskCols,
+                                                  " FROM tasks WHERE id = ?"),
+                                     {id.value}));
+    if (rows.empty()) return NotFound("task");
+    return RowToTask(rows[0]);
+  }
+  absl::StatusOr<std::optional<TaskId>> FindClaimableTask(
+      PoolId pool, UserId annotator) override {
+    std::string sql =
+        "SELECT t.id FROM tasks t WHERE t.pool_id = ? AND t.open_slots > 0 "
+        "AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.task_id = t.id AND "
+        "c.annotator_id = ?) ORDER BY t.id LIMIT 1";
+    if (dialect_.skip_locked) sql += " FOR UPDATE OF t SKIP LOCKED";
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, {pool.value, annotator.value}));
+    if (rows.empty()) return std::nullopt;
+    return TaskId(Int(rows[0][0]));
+  }
+  absl::Status AddOpenSlots(TaskId id, int delta) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "UPDATE tasks SET open_slots = open_slots + ? WHERE id = ? AND "
+        "open_slots + ? >= 0",
+        {int64_t{delta}, id.value, int64_t{delta}}));
+    if (conn_.Changes() != 1) {
+      return absl::AbortedError("task has no free slot any more");
+    }
+    return absl::OkStatus();
+  }
+
+  // Claims.
+  absl::StatusOr<ClaimId> InsertClaim(const Claim& c) override {
+    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
+        "INSERT INTO claims (task_id, pool_id, annotator_id, state, "
+        "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        {c.task_id.value, c.pool_id.value, c.annotator_id.value,
+         std::string(domain::ToString(c.state)), Micros(c.created_at),
+         Micros(c.expires_at)}));
+    return ClaimId(id);
+  }
+  absl::StatusOr<Claim> GetClaim(ClaimId id) override {
+    TS_ASSIGN_OR_RETURN(auto rows, Q(absl::StrCat("SELECT ", kClaimCols,
+                                                  " FROM claims WHERE id = ?"),
+                                     {id.value}));
+    if (rows.empty()) return NotFound("claim");
+    return RowToClaim(rows[0]);
+  }
+  absl::StatusOr<std::optional<Claim>> FindActiveClaim(UserId annotator,
+                                                       PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q(absl::StrCat("SELECT ", kClaimCols,
+                                  " FROM claims WHERE annotator_id = ? AND "
+                                  "pool_id = ? AND state = 'active'"),
+                     {annotator.value, pool.value}));
+    if (rows.empty()) return std::nullopt;
+    TS_ASSIGN_OR_RETURN(Claim c, RowToClaim(rows[0]));
+    return c;
+  }
+  absl::Status UpdateClaimState(ClaimId id, ClaimState from,
+                                ClaimState to) override {
+    TS_RETURN_IF_ERROR(
+        conn_.Exec("UPDATE claims SET state = ? WHERE id = ? AND state = ?",
+                   {std::string(domain::ToString(to)), id.value,
+                    std::string(domain::ToString(from))}));
+    if (conn_.Changes() != 1) {
+      return absl::AbortedError("claim changed state concurrently");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<Claim>> ListExpiredClaims(absl::Time now,
+                                                       int limit) override {
+    std::string sql = absl::StrCat(
+        "SELECT ", kClaimCols,
+        " FROM claims WHERE state = 'active' AND expires_at <= ? ORDER BY "
+        "expires_at, id LIMIT ?");
+    if (dialect_.skip_locked) sql += " FOR UPDATE SKIP LOCKED";
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, {Micros(now), int64_t{limit}}));
+    return Claims(rows);
+  }
+  absl::StatusOr<std::vector<Claim>> ListActiveClaims(
+      UserId annotator) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q(absl::StrCat("SELECT ", kClaimCols,
+                                  " FROM claims WHERE annotator_id = ? AND "
+                                  "state = 'active' ORDER BY id"),
+                     {annotator.value}));
+    return Claims(rows);
+  }
+
+  // Submissions.
+  absl::StatusOr<SubmissionId> InsertSubmission(const Submission& s) override {
+    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
+        "INSERT INTO submissions (claim_id, task_id, pool_id, annotator_id, "
+        "state, round, reviewer_id, review_expires_at, first_pass, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        {s.claim_id.value, s.task_id.value, s.pool_id.value,
+         s.annotator_id.value, std::string(domain::ToString(s.state)),
+         int64_t{s.round}, OptId(s.reviewer_id), OptMicros(s.review_expires_at),
+         int64_t{s.first_pass ? 1 : 0}, Micros(s.created_at),
+         Micros(s.updated_at)}));
+    return SubmissionId(id);
+  }
+  absl::StatusOr<Submission> GetSubmission(SubmissionId id) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kSubmissionCols,
+                                       " FROM submissions WHERE id = ?"),
+                          {id.value}));
+    if (rows.empty()) return NotFound("submission");
+    return RowToSubmission(rows[0]);
+  }
+  absl::StatusOr<std::optional<Submission>> FindSubmissionByClaim(
+      ClaimId claim) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kSubmissionCols,
+                                       " FROM submissions WHERE claim_id = ?"),
+                          {claim.value}));
+    if (rows.empty()) return std::nullopt;
+    TS_ASSIGN_OR_RETURN(Submission s, RowToSubmission(rows[0]));
+    return s;
+  }
+  absl::Status UpdateSubmission(const Submission& s) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "UPDATE submissions SET state = ?, round = ?, reviewer_id = ?, "
+        "review_expires_at = ?, first_pass = ?, updated_at = ? WHERE id = ?",
+        {std::string(domain::ToString(s.state)), int64_t{s.round},
+         OptId(s.reviewer_id), OptMicros(s.review_expires_at),
+         int64_t{s.first_pass ? 1 : 0}, Micros(s.updated_at), s.id.value}));
+    return ExpectOneChange("submission");
+  }
+  absl::StatusOr<std::optional<SubmissionId>> FindReviewableSubmission(
+      PoolId pool, UserId reviewer, absl::Time now) override {
+    std::string sql =
+        "SELECT id FROM submissions WHERE pool_id = ? AND annotator_id <> ? "
+        "AND (state = 'pending_review' OR (state = 'in_review' AND "
+        "review_expires_at <= ?)) ORDER BY id LIMIT 1";
+    if (dialect_.skip_locked) sql += " FOR UPDATE SKIP LOCKED";
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(sql, {pool.value, reviewer.value, Micros(now)}));
+    if (rows.empty()) return std::nullopt;
+    return SubmissionId(Int(rows[0][0]));
+  }
+  absl::StatusOr<std::vector<Submission>> ListSubmissions(
+      const SubmissionFilter& f) override {
+    std::string sql = absl::StrCat("SELECT ", kSubmissionCols,
+                                   " FROM submissions WHERE id > ?");
+    std::vector<SqlValue> params = {f.after_id};
+    if (f.annotator) {
+      sql += " AND annotator_id = ?";
+      params.push_back(f.annotator->value);
+    }
+    if (f.pool) {
+      sql += " AND pool_id = ?";
+      params.push_back(f.pool->value);
+    }
+    if (f.state) {
+      sql += " AND state = ?";
+      params.push_back(std::string(domain::ToString(*f.state)));
+    }
+    sql += " ORDER BY id LIMIT ?";
+    params.push_back(int64_t{f.limit});
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
+    std::vector<Submission> out;
+    for (const SqlRow& r : rows) {
+      TS_ASSIGN_OR_RETURN(Submission s, RowToSubmission(r));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  absl::Status InsertRound(const Round& d) override {
+    return conn_.Exec(
+        absl::StrCat("INSERT INTO rounds (", kRoundCols,
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        {d.submission_id.value, int64_t{d.round}, d.result_json,
+         d.active_seconds, d.idempotency_key, Micros(d.submitted_at),
+         d.verdict ? SqlValue(std::string(domain::ToString(*d.verdict)))
+                   : SqlValue(),
+         OptId(d.reviewer_id), d.comments_json, OptMicros(d.reviewed_at)});
+  }
+  absl::Status UpdateRound(const Round& d) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "UPDATE rounds SET verdict = ?, reviewer_id = ?, comments = ?, "
+        "reviewed_at = ? WHERE submission_id = ? AND round = ?",
+        {d.verdict ? SqlValue(std::string(domain::ToString(*d.verdict)))
+                   : SqlValue(),
+         OptId(d.reviewer_id), d.comments_json, OptMicros(d.reviewed_at),
+         d.submission_id.value, int64_t{d.round}}));
+    return ExpectOneChange("round");
+  }
+  absl::StatusOr<std::vector<Round>> ListRounds(SubmissionId id) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kRoundCols,
+                                       " FROM rounds WHERE submission_id = ? "
+                                       "ORDER BY round"),
+                          {id.value}));
+    std::vector<Round> out;
+    for (const SqlRow& r : rows) {
+      TS_ASSIGN_OR_RETURN(Round d, RowToRound(r));
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  // Ledger.
+  absl::StatusOr<std::optional<AccountId>> FindAccount(
+      AccountKind kind, int64_t owner_id, absl::string_view currency) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q("SELECT id FROM accounts WHERE kind = ? AND owner_id "
+                          "= ? AND currency = ?",
+                          {std::string(domain::ToString(kind)), owner_id,
+                           std::string(currency)}));
+    if (rows.empty()) return std::nullopt;
+    return AccountId(Int(rows[0][0]));
+  }
+  absl::StatusOr<AccountId> EnsureAccount(AccountKind kind, int64_t owner_id,
+                                          absl::string_view currency) override {
+    TS_ASSIGN_OR_RETURN(auto found, FindAccount(kind, owner_id, currency));
+    if (found) return *found;
+    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
+        "INSERT INTO accounts (kind, owner_id, currency) VALUES (?, ?, ?) "
+        "RETURNING id",
+        {std::string(domain::ToString(kind)), owner_id, std::string(currency)}));
+    return AccountId(id);
+  }
+  absl::StatusOr<int64_t> Balance(AccountId account) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q("SELECT COALESCE(SUM(amount_minor), 0) FROM "
+                          "ledger_entries WHERE account_id = ?",
+                          {account.value}));
+    return Int(rows[0][0]);
+  }
+  absl::StatusOr<int64_t> InsertJournal(
+      std::vector<LedgerEntry> entries) override {
+    if (entries.empty()) return absl::InvalidArgumentError("empty journal");
+    int64_t sum = 0;
+    for (const LedgerEntry& e : entries) {
+      if (e.amount.currency != entries[0].amount.currency) {
+        return absl::InvalidArgumentError("journal mixes currencies");
+      }
+      sum += e.amount.amount_minor;
+    }
+    if (sum != 0) {
+      return absl::InvalidArgumentError("journal entries must sum to zero");
+    }
+    TS_ASSIGN_OR_RETURN(int64_t journal,
+                        InsertReturningId("INSERT INTO journals (created_at) "
+                                          "VALUES (?) RETURNING id",
+                                          {Micros(entries[0].created_at)}));
+    for (const LedgerEntry& e : entries) {
+      TS_RETURN_IF_ERROR(conn_.Exec(
+          "INSERT INTO ledger_entries (journal_id, account_id, amount_minor, "
+          "currency, kind, submission_id, memo, created_at) VALUES (?, ?, ?, "
+          "?, ?, ?, ?, ?)",
+          {journal, e.account_id.value, e.amount.amount_minor,
+           e.amount.currency, e.kind, OptId(e.submission_id), e.memo,
+           Micros(e.created_at)}));
+    }
+    return journal;
+  }
+  absl::StatusOr<std::vector<LedgerEntry>> ListEntries(AccountId account,
+                                                       int limit) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT id, journal_id, account_id, amount_minor, currency, kind, "
+          "submission_id, memo, created_at FROM ledger_entries WHERE "
+          "account_id = ? ORDER BY id DESC LIMIT ?",
+          {account.value, int64_t{limit}}));
+    std::vector<LedgerEntry> out;
+    for (const SqlRow& r : rows) {
+      LedgerEntry e;
+      e.id = Int(r[0]);
+      e.journal_id = Int(r[1]);
+      e.account_id = AccountId(Int(r[2]));
+      e.amount = Money{Int(r[3]), Text(r[4])};
+      e.kind = Text(r[5]);
+      if (!IsNull(r[6])) e.submission_id = SubmissionId(Int(r[6]));
+      e.memo = Text(r[7]);
+      e.created_at = FromMicros(Int(r[8]));
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+  absl::StatusOr<int64_t> SumAllEntries() override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries",
+                     {}));
+    return Int(rows[0][0]);
+  }
+
+  // Audit.
+  absl::Status InsertAudit(const AuditRecord& a) override {
+    return conn_.Exec(
+        "INSERT INTO audit (at, actor_id, action, entity, entity_id, "
+        "before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {Micros(a.at), OptId(a.actor), a.action, a.entity, a.entity_id,
+         a.before_json, a.after_json});
+  }
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(
+      absl::string_view entity, int64_t entity_id) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT at, actor_id, action, entity, entity_id, before_json, "
+          "after_json FROM audit WHERE entity = ? AND entity_id = ? ORDER BY id",
+          {std::string(entity), entity_id}));
+    std::vector<AuditRecord> out;
+    for (const SqlRow& r : rows) {
+      AuditRecord a;
+      a.at = FromMicros(Int(r[0]));
+      if (!IsNull(r[1])) a.actor = UserId(Int(r[1]));
+      a.action = Text(r[2]);
+      a.entity = Text(r[3]);
+      a.entity_id = Int(r[4]);
+      a.before_json = Text(r[5]);
+      a.after_json = Text(r[6]);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+ private:
+  absl::StatusOr<SqlRows> Q(absl::string_view sql,
+                            const std::vector<SqlValue>& params) {
+    return conn_.Query(sql, params);
+  }
+  absl::StatusOr<int64_t> InsertReturningId(absl::string_view sql,
+                                            const std::vector<SqlValue>& params) {
+    TS_ASSIGN_OR_RETURN(auto rows, conn_.Query(sql, params));
+    if (rows.empty()) return absl::InternalError("INSERT returned no id");
+    return Int(rows[0][0]);
+  }
+  absl::Status ExpectOneChange(absl::string_view what) {
+    if (conn_.Changes() != 1) return NotFound(what);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<Claim>> Claims(const SqlRows& rows) {
+    std::vector<Claim> out;
+    for (const SqlRow& r : rows) {
+      TS_ASSIGN_OR_RETURN(Claim c, RowToClaim(r));
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  SqlConn& conn_;
+  const Dialect& dialect_;
+};
+
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(std::unique_ptr<SqlDatabase> db) : db_(std::move(db)) {}
+  ~SqlStore() override { Close(); }
+
+  absl::Status Run(TxMode mode,
+                   absl::FunctionRef<absl::Status(Tx&)> fn) override {
+    return db_->RunTransaction(mode, [&](SqlConn& conn) {
+      SqlTx tx(conn, db_->dialect());
+      return fn(tx);
+    });
+  }
+
+  absl::Status Migrate() override {
+    std::vector<Migration> all = Migrations(db_->dialect());
+    return db_->RunTransaction(TxMode::kWrite, [&](SqlConn& conn) {
+      TS_RETURN_IF_ERROR(conn.ExecScript(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
+          "PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"));
+      TS_ASSIGN_OR_RETURN(
+          auto rows,
+          conn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+      int64_t current = Int(rows[0][0]);
+      if (current > LatestVersion()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "database schema version ", current,
+            " is newer than this binary's ", LatestVersion()));
+      }
+      for (const Migration& m : all) {
+        if (m.version <= current) continue;
+        TS_RETURN_IF_ERROR(conn.ExecScript(m.sql));
+        TS_RETURN_IF_ERROR(conn.Exec(
+            "INSERT INTO schema_migrations (version, description, applied_at) "
+            "VALUES (?, ?, ?)",
+            {int64_t{m.version}, m.description, Rfc3339Now()}));
+      }
+      return absl::OkStatus();
+    });
+  }
+
+  int LatestVersion() const override {
+    return Migrations(db_->dialect()).back().version;
+  }
+
+  absl::StatusOr<int> CurrentVersion() override {
+    int version = 0;
+    TS_RETURN_IF_ERROR(db_->RunTransaction(TxMode::kRead, [&](SqlConn& conn) {
+      auto rows = conn.Query("SELECT COALESCE(MAX(version), 0) FROM "
+                             "schema_migrations");
+      if (!rows.ok()) return absl::OkStatus();  // no table yet: version 0
+      version = static_cast<int>(Int((*rows)[0][0]));
+      return absl::OkStatus();
+    }));
+    return version;
+  }
+
+  absl::string_view backend() const override { return db_->dialect().name; }
+  void Close() override { db_->Close(); }
+
+ private:
+  static std::string Rfc3339Now() {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(),
+                            absl::UTCTimeZone());
+  }
+
+  std::unique_ptr<SqlDatabase> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> MakeSqlStore(std::unique_ptr<SqlDatabase> db) {
+  return std::make_unique<SqlStore>(std::move(db));
+}
+
+}  // namespace tessera::store

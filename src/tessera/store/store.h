@@ -1,0 +1,171 @@
+// The storage port in domain terms. Services run each use case as one
+// transaction through Store::Run; Tx offers the reads and writes they need.
+// One implementation (sql/sql_store) writes the SQL once over the SQLite and
+// PostgreSQL drivers; tests run one conformance suite against both.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "tessera/base/ids.h"
+#include "tessera/domain/types.h"
+#include "tessera/store/sql/sql_conn.h"
+
+namespace tessera::store {
+
+struct SubmissionFilter {
+  std::optional<UserId> annotator;
+  std::optional<PoolId> pool;
+  std::optional<domain::SubmissionState> state;
+  int limit = 100;
+  int64_t after_id = 0;  // keyset pagination: ids greater than this
+};
+
+struct PoolStats {
+  int64_t tasks = 0;
+  int64_t open_slots = 0;
+  int64_t active_claims = 0;
+  int64_t pending_review = 0;  // pending_review + in_review
+  int64_t returned = 0;
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  int64_t first_pass_accepted = 0;
+};
+
+// One transaction. Errors follow sql_conn.h: kAlreadyExists for a unique
+// violation, kAborted to retry, kNotFound from Get* when the row is absent.
+// Not thread-safe; valid only inside the Store::Run callback that made it.
+class Tx {
+ public:
+  virtual ~Tx() = default;
+
+  // Users and sessions.
+  virtual absl::StatusOr<UserId> InsertUser(const domain::User& user) = 0;
+  virtual absl::StatusOr<domain::User> GetUser(UserId id) = 0;
+  virtual absl::StatusOr<std::optional<domain::User>> FindUserByName(
+      absl::string_view username) = 0;
+  virtual absl::StatusOr<int64_t> CountUsers() = 0;
+  virtual absl::Status InsertSession(const domain::Session& session) = 0;
+  virtual absl::StatusOr<std::optional<domain::Session>> FindSession(
+      absl::string_view token_hash) = 0;
+  virtual absl::Status RevokeSession(absl::string_view token_hash) = 0;
+
+  // Projects and pools.
+  virtual absl::StatusOr<ProjectId> InsertProject(
+      const domain::Project& project) = 0;
+  virtual absl::StatusOr<domain::Project> GetProject(ProjectId id) = 0;
+  // All projects, or those of `owner`.
+  virtual absl::StatusOr<std::vector<domain::Project>> ListProjects(
+      std::optional<UserId> owner) = 0;
+  virtual absl::StatusOr<PoolId> InsertPool(const domain::Pool& pool) = 0;
+  virtual absl::StatusOr<domain::Pool> GetPool(PoolId id) = 0;
+  // All pools, or those of `project`.
+  virtual absl::StatusOr<std::vector<domain::Pool>> ListPools(
+      std::optional<ProjectId> project) = 0;
+  // Writes state and opens_at.
+  virtual absl::Status UpdatePool(const domain::Pool& pool) = 0;
+  // Draft pools whose opens_at is at or before `now`.
+  virtual absl::StatusOr<std::vector<PoolId>> ListDuePools(absl::Time now) = 0;
+  virtual absl::StatusOr<PoolStats> GetPoolStats(PoolId id) = 0;
+
+  // Tasks.
+  virtual absl::StatusOr<TaskId> InsertTask(const domain::Task& task) = 0;
+  virtual absl::StatusOr<domain::Task> GetTask(TaskId id) = 0;
+  // The dispatch primitive: the oldest task of `pool` with a free slot that
+  // `annotator` has never claimed. On PostgreSQL the row is locked (FOR
+  // UPDATE SKIP LOCKED) so concurrent claimers take different tasks.
+  virtual absl::StatusOr<std::optional<TaskId>> FindClaimableTask(
+      PoolId pool, UserId annotator) = 0;
+  // Adds `delta` to a task's free slots; kAborted if it would go below zero.
+  virtual absl::Status AddOpenSlots(TaskId id, int delta) = 0;
+
+  // Claims.
+  virtual absl::StatusOr<ClaimId> InsertClaim(const domain::Claim& claim) = 0;
+  virtual absl::StatusOr<domain::Claim> GetClaim(ClaimId id) = 0;
+  virtual absl::StatusOr<std::optional<domain::Claim>> FindActiveClaim(
+      UserId annotator, PoolId pool) = 0;
+  // Compare-and-set: kAborted if the claim is no longer in `from`.
+  virtual absl::Status UpdateClaimState(ClaimId id, domain::ClaimState from,
+                                        domain::ClaimState to) = 0;
+  // Active claims whose lease ended at or before `now`, oldest first.
+  virtual absl::StatusOr<std::vector<domain::Claim>> ListExpiredClaims(
+      absl::Time now, int limit) = 0;
+  virtual absl::StatusOr<std::vector<domain::Claim>> ListActiveClaims(
+      UserId annotator) = 0;
+
+  // Submissions and their rounds.
+  virtual absl::StatusOr<SubmissionId> InsertSubmission(
+      const domain::Submission& submission) = 0;
+  virtual absl::StatusOr<domain::Submission> GetSubmission(
+      SubmissionId id) = 0;
+  virtual absl::StatusOr<std::optional<domain::Submission>>
+  FindSubmissionByClaim(ClaimId claim) = 0;
+  // Writes state, round, reviewer lease, first_pass and updated_at.
+  virtual absl::Status UpdateSubmission(
+      const domain::Submission& submission) = 0;
+  // The oldest submission of `pool` waiting for review (or whose review lease
+  // ended before `now`) that `reviewer` did not write. Locked on PostgreSQL.
+  virtual absl::StatusOr<std::optional<SubmissionId>> FindReviewableSubmission(
+      PoolId pool, UserId reviewer, absl::Time now) = 0;
+  virtual absl::StatusOr<std::vector<domain::Submission>> ListSubmissions(
+      const SubmissionFilter& filter) = 0;
+  virtual absl::Status InsertRound(const domain::Round& round) = 0;
+  // Writes verdict, reviewer, comments and reviewed_at.
+  virtual absl::Status UpdateRound(const domain::Round& round) = 0;
+  // All rounds, oldest first.
+  virtual absl::StatusOr<std::vector<domain::Round>> ListRounds(
+      SubmissionId id) = 0;
+
+  // Ledger (double entry).
+  virtual absl::StatusOr<AccountId> EnsureAccount(domain::AccountKind kind,
+                                                  int64_t owner_id,
+                                                  absl::string_view currency) = 0;
+  virtual absl::StatusOr<std::optional<AccountId>> FindAccount(
+      domain::AccountKind kind, int64_t owner_id,
+      absl::string_view currency) = 0;
+  virtual absl::StatusOr<int64_t> Balance(AccountId account) = 0;
+  // Writes one journal; the entries must sum to zero (kInvalidArgument if
+  // not). Returns the journal id.
+  virtual absl::StatusOr<int64_t> InsertJournal(
+      std::vector<domain::LedgerEntry> entries) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<domain::LedgerEntry>> ListEntries(
+      AccountId account, int limit) = 0;
+  // Sum of every entry ever written, per the invariant always zero.
+  virtual absl::StatusOr<int64_t> SumAllEntries() = 0;
+
+  // Audit trail.
+  virtual absl::Status InsertAudit(const domain::AuditRecord& record) = 0;
+  virtual absl::StatusOr<std::vector<domain::AuditRecord>> ListAudit(
+      absl::string_view entity, int64_t entity_id) = 0;
+};
+
+// Runs use cases as transactions. Thread-safe.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Runs `fn` as one transaction (see SqlDatabase::RunTransaction: OK means
+  // committed; an error means nothing changed; `fn` may run more than once).
+  virtual absl::Status Run(TxMode mode,
+                           absl::FunctionRef<absl::Status(Tx&)> fn) = 0;
+  // Creates or upgrades the schema to the latest version.
+  virtual absl::Status Migrate() = 0;
+  // Latest schema version known to this binary, and the database's.
+  virtual int LatestVersion() const = 0;
+  virtual absl::StatusOr<int> CurrentVersion() = 0;
+  virtual absl::string_view backend() const = 0;
+  virtual void Close() = 0;
+};
+
+// A store over an SQL database (SQLite or PostgreSQL driver).
+std::unique_ptr<Store> MakeSqlStore(std::unique_ptr<SqlDatabase> db);
+
+}  // namespace tessera::store
