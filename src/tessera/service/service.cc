@@ -512,9 +512,13 @@ absl::StatusOr<json> Service::GetPool(const Principal& p, PoolId id) {
     out = PoolJson(pool);
     TS_ASSIGN_OR_RETURN(domain::Project project, tx.GetProject(pool.project_id));
     out["guidelines"] = project.guidelines;
-    auto reason = ClosedReason(pool, now);
-    out["can_claim"] = !reason.has_value();
-    out["reason"] = reason ? json(*reason) : json(nullptr);
+    std::vector<std::string> reasons;
+    if (auto closed = ClosedReason(pool, now)) reasons.push_back(*closed);
+    if (!p.Has(Role::kAnnotator)) {
+      reasons.push_back("you do not have the annotator role");
+    }
+    out["can_claim"] = reasons.empty();
+    out["reasons"] = reasons;
     return absl::OkStatus();
   }));
   return out;
@@ -814,6 +818,9 @@ absl::StatusOr<json> Service::Revise(const Principal& p, SubmissionId id,
   if (active_seconds && (*active_seconds < 0 || *active_seconds > 7 * 86400)) {
     return InvalidField("active_seconds", "must be from 0 to 604800");
   }
+  if (idempotency_key.size() > 200) {
+    return InvalidField("Idempotency-Key", "must be at most 200 characters");
+  }
   absl::Time now = clock_.Now();
   json out;
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
@@ -905,18 +912,26 @@ absl::StatusOr<json> Service::Earnings(const Principal& p) {
   json balances = json::array();
   json entries = json::array();
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
-    TS_ASSIGN_OR_RETURN(auto account,
-                        tx.FindAccount(AccountKind::kAnnotator, p.id.value, "CNY"));
-    int64_t balance = 0;
-    if (account) {
-      TS_ASSIGN_OR_RETURN(balance, tx.Balance(*account));
-      TS_ASSIGN_OR_RETURN(auto list, tx.ListEntries(*account, 500));
+    TS_ASSIGN_OR_RETURN(auto accounts,
+                        tx.ListAccounts(AccountKind::kAnnotator, p.id.value));
+    for (const auto& [account, currency] : accounts) {
+      TS_ASSIGN_OR_RETURN(int64_t balance, tx.Balance(account));
+      balances.push_back(MoneyToJson({balance, currency}));
+      TS_ASSIGN_OR_RETURN(auto list, tx.ListEntries(account, 500));
       for (const auto& e : list) entries.push_back(EntryJson(e));
     }
-    balances.push_back(MoneyToJson({balance, "CNY"}));
     return absl::OkStatus();
   }));
-  return json{{"balance", balances[0]}, {"entries", entries}};
+  // The main balance: CNY, or the only currency earned in.
+  json main = MoneyToJson({0, "CNY"});
+  for (const json& b : balances) {
+    if (b["currency"] == "CNY" || balances.size() == 1) main = b;
+  }
+  if (balances.empty()) balances.push_back(main);
+  std::sort(entries.begin(), entries.end(), [](const json& a, const json& b) {
+    return a["id"].get<int64_t>() > b["id"].get<int64_t>();
+  });
+  return json{{"balance", main}, {"balances", balances}, {"entries", entries}};
 }
 
 // ------------------------------------------------------------------ review
@@ -964,6 +979,7 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
   TS_ASSIGN_OR_RETURN(Verdict verdict,
                       domain::ParseVerdict(verdict_text, "verdict"));
   json comments = body.value("comments", json::array());
+  if (comments.is_null()) comments = json::array();
   TS_RETURN_IF_ERROR(domain::ValidateComments(comments, "comments"));
   if (verdict == Verdict::kRevise && comments.empty()) {
     return InvalidField("comments",

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -131,6 +132,9 @@ class Tx {
   virtual absl::StatusOr<std::optional<AccountId>> FindAccount(
       domain::AccountKind kind, int64_t owner_id,
       absl::string_view currency) = 0;
+  // Every account of `kind` owned by `owner_id`, with its currency.
+  virtual absl::StatusOr<std::vector<std::pair<AccountId, std::string>>>
+  ListAccounts(domain::AccountKind kind, int64_t owner_id) = 0;
   virtual absl::StatusOr<int64_t> Balance(AccountId account) = 0;
   // Writes one journal; the entries must sum to zero (kInvalidArgument if
   // not). Returns the journal id.

@@ -599,6 +599,16 @@ class SqlTx final : public Tx {
         {std::string(domain::ToString(kind)), owner_id, std::string(currency)}));
     return AccountId(id);
   }
+  absl::StatusOr<std::vector<std::pair<AccountId, std::string>>> ListAccounts(
+      AccountKind kind, int64_t owner_id) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q("SELECT id, currency FROM accounts WHERE kind = ? "
+                          "AND owner_id = ? ORDER BY id",
+                          {std::string(domain::ToString(kind)), owner_id}));
+    std::vector<std::pair<AccountId, std::string>> out;
+    for (const SqlRow& r : rows) out.emplace_back(AccountId(Int(r[0])), Text(r[1]));
+    return out;
+  }
   absl::StatusOr<int64_t> Balance(AccountId account) override {
     TS_ASSIGN_OR_RETURN(auto rows,
                         Q("SELECT COALESCE(SUM(amount_minor), 0) FROM "
