@@ -10,7 +10,7 @@ namespace tessera {
 absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text) {
   try {
     return nlohmann::json::parse(text.data(), text.data() + text.size());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, out_of_range
     return InvalidField("body", absl::StrCat("malformed JSON: ", e.what()));
   }
 }

@@ -12,6 +12,8 @@ TEST(JsonUtilTest, MalformedAndInvalidUtf8AreBodyErrors) {
   EXPECT_EQ(FieldOf(ParseJson("{").status()), "body");
   EXPECT_EQ(FieldOf(ParseJson("{\"a\":\"\xff\"}").status()), "body");
   EXPECT_TRUE(ParseJson("{\"a\":\"\xe4\xbd\xa0\"}").ok());
+  // Numbers beyond a double are bad input too, not a server error.
+  EXPECT_EQ(FieldOf(ParseJson("{\"a\":1e400}").status()), "body");
 }
 
 TEST(JsonUtilTest, AccessorsNameTheField) {

@@ -47,8 +47,9 @@ constexpr std::array<std::pair<TaskType, const char*>, 6> kTaskTypes{{
     {TaskType::kRewrite, "rewrite"},
     {TaskType::kReference, "reference"},
 }};
-constexpr std::array<std::pair<PoolState, const char*>, 3> kPoolStates{{
+constexpr std::array<std::pair<PoolState, const char*>, 4> kPoolStates{{
     {PoolState::kDraft, "draft"},
+    {PoolState::kScheduled, "scheduled"},
     {PoolState::kOpen, "open"},
     {PoolState::kClosed, "closed"},
 }};

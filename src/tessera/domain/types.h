@@ -17,7 +17,8 @@ namespace tessera::domain {
 
 enum class Role { kAdmin, kRequester, kReviewer, kAnnotator };
 enum class TaskType { kBbox, kClassify, kPairwise, kRating, kRewrite, kReference };
-enum class PoolState { kDraft, kOpen, kClosed };
+// draft: being filled; scheduled: released for opens_at; open; closed.
+enum class PoolState { kDraft, kScheduled, kOpen, kClosed };
 enum class ClaimState { kActive, kSubmitted, kExpired, kReleased };
 enum class SubmissionState { kPendingReview, kInReview, kReturned, kAccepted, kRejected };
 enum class Verdict { kAccept, kRevise, kReject };

@@ -168,12 +168,24 @@ absl::StatusOr<domain::Pool> OwnedPool(Tx& tx, const Principal& p, PoolId id) {
 // Whether annotators can claim from `pool` at `now`, and why not.
 std::optional<std::string> ClosedReason(const domain::Pool& pool,
                                         absl::Time now) {
-  if (pool.state == PoolState::kClosed) return "the pool is closed";
-  if (pool.state == PoolState::kOpen) return std::nullopt;
-  if (pool.opens_at && *pool.opens_at > now) {
-    return absl::StrCat("the pool opens at ", Rfc3339(*pool.opens_at));
+  switch (pool.state) {
+    case PoolState::kOpen:
+      return std::nullopt;
+    case PoolState::kClosed:
+      return "the pool is closed";
+    case PoolState::kScheduled:
+      if (pool.opens_at && *pool.opens_at <= now) return std::nullopt;
+      return absl::StrCat("the pool opens at ",
+                          Rfc3339(pool.opens_at.value_or(now)));
+    case PoolState::kDraft:
+      break;
   }
   return "the pool has not been released yet";
+}
+
+// Workers (annotators, reviewers) see released pools only.
+bool ReleasedToWorkers(const domain::Pool& pool) {
+  return pool.state != PoolState::kDraft;
 }
 
 absl::StatusOr<json> ParseTaskSpec(const json& body, absl::string_view field) {
@@ -230,7 +242,18 @@ absl::StatusOr<Principal> Service::Authenticate(absl::string_view token) {
   if (token.empty()) return Unauthenticated("missing bearer token");
   std::string hash = HashToken(token);
   absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&auth_mu_);
+    auto it = auth_cache_.find(hash);
+    if (it != auth_cache_.end()) {
+      if (now < it->second.cached_until && now < it->second.session_expires) {
+        return it->second.principal;
+      }
+      auth_cache_.erase(it);
+    }
+  }
   Principal p;
+  absl::Time expires;
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
     TS_ASSIGN_OR_RETURN(auto session, tx.FindSession(hash));
     if (!session || session->revoked || session->expires_at <= now) {
@@ -238,14 +261,24 @@ absl::StatusOr<Principal> Service::Authenticate(absl::string_view token) {
     }
     TS_ASSIGN_OR_RETURN(domain::User u, tx.GetUser(session->user_id));
     p = Principal{u.id, u.username, u.roles};
+    expires = session->expires_at;
     return absl::OkStatus();
   }));
+  if (options_.auth_cache_ttl > absl::ZeroDuration()) {
+    absl::MutexLock lock(&auth_mu_);
+    if (auth_cache_.size() >= 100'000) auth_cache_.clear();  // bound memory
+    auth_cache_[hash] = CachedSession{p, expires, now + options_.auth_cache_ttl};
+  }
   return p;
 }
 
 absl::Status Service::Logout(absl::string_view token) {
   std::string hash = HashToken(token);
   absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&auth_mu_);
+    auth_cache_.erase(hash);
+  }
   return Write([&](Tx& tx) -> absl::Status {
     TS_ASSIGN_OR_RETURN(auto session, tx.FindSession(hash));
     if (!session) return Unauthenticated("invalid token");
@@ -507,7 +540,7 @@ absl::StatusOr<json> Service::GetPool(const Principal& p, PoolId id) {
     if (!owner) {
       // Workers see pools that are released, never drafts of others.
       bool worker = p.Has(Role::kAnnotator) || p.Has(Role::kReviewer);
-      if (!worker || pool.state == PoolState::kDraft) return NotFound("pool");
+      if (!worker || !ReleasedToWorkers(pool)) return NotFound("pool");
     }
     out = PoolJson(pool);
     TS_ASSIGN_OR_RETURN(domain::Project project, tx.GetProject(pool.project_id));
@@ -589,7 +622,7 @@ absl::StatusOr<json> Service::OpenPool(const Principal& p, PoolId id) {
     if (pool.state == PoolState::kOpen) return absl::OkStatus();
     // A future opens_at schedules the release; otherwise open now.
     if (pool.opens_at && *pool.opens_at > now) {
-      pool.state = PoolState::kDraft;
+      pool.state = PoolState::kScheduled;
     } else {
       pool.state = PoolState::kOpen;
     }
@@ -636,10 +669,7 @@ absl::StatusOr<json> Service::ListPools(const Principal& p) {
         mine = it->second;
       }
       bool worker = p.Has(Role::kAnnotator) || p.Has(Role::kReviewer);
-      if (!mine && !(worker && pool.state != PoolState::kDraft) &&
-          !(worker && pool.opens_at)) {
-        continue;
-      }
+      if (!mine && !(worker && ReleasedToWorkers(pool))) continue;
       json j = PoolJson(pool);
       std::vector<std::string> reasons;
       if (auto closed = ClosedReason(pool, now)) reasons.push_back(*closed);
@@ -671,9 +701,7 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
     result.reset();
     TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(pool_id));
-    if (pool.state == PoolState::kDraft && !pool.opens_at) {
-      return NotFound("pool");
-    }
+    if (!ReleasedToWorkers(pool)) return NotFound("pool");
     if (auto reason = ClosedReason(pool, now)) {
       return FailedPrecondition(*reason);
     }
@@ -944,9 +972,7 @@ absl::StatusOr<std::optional<json>> Service::ClaimReview(const Principal& p,
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
     out.reset();
     TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(pool_id));
-    if (pool.state == PoolState::kDraft && !pool.opens_at) {
-      return NotFound("pool");
-    }
+    if (!ReleasedToWorkers(pool)) return NotFound("pool");
     TS_ASSIGN_OR_RETURN(auto id,
                         tx.FindReviewableSubmission(pool_id, p.id, now));
     if (!id) return absl::OkStatus();
@@ -998,6 +1024,10 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
       return FailedPrecondition(
           "lease this submission for review first (POST "
           "/api/v1/pools/{id}/review-claims)");
+    }
+    if (s->review_expires_at && *s->review_expires_at <= now) {
+      return FailedPrecondition(
+          "your review lease on this submission has ended; lease it again");
     }
     TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(s->pool_id));
     SubmissionEvent event = verdict == Verdict::kAccept   ? SubmissionEvent::kAccept

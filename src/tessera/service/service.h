@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
@@ -32,6 +35,10 @@ struct Principal {
 struct ServiceOptions {
   absl::Duration token_ttl = absl::Hours(24);  // login session lifetime
   int max_tasks_per_request = 100'000;         // one import call
+  // How long a verified token is trusted without reading the database. A
+  // logout in this process takes effect at once; in another process sharing
+  // the database, within this time. Zero disables the cache.
+  absl::Duration auth_cache_ttl = absl::Seconds(5);
 };
 
 // The result of a claim: 201 with the claim, or nothing to do (204).
@@ -114,9 +121,18 @@ class Service {
   absl::Status Write(absl::FunctionRef<absl::Status(store::Tx&)> fn);
   absl::Status Read(absl::FunctionRef<absl::Status(store::Tx&)> fn);
 
+  struct CachedSession {
+    Principal principal;
+    absl::Time session_expires;
+    absl::Time cached_until;
+  };
+
   store::Store& store_;
   const Clock& clock_;
   ServiceOptions options_;
+  absl::Mutex auth_mu_;
+  absl::flat_hash_map<std::string, CachedSession> auth_cache_
+      ABSL_GUARDED_BY(auth_mu_);
 };
 
 }  // namespace tessera::service

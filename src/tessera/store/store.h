@@ -73,7 +73,7 @@ class Tx {
       std::optional<ProjectId> project) = 0;
   // Writes state and opens_at.
   virtual absl::Status UpdatePool(const domain::Pool& pool) = 0;
-  // Draft pools whose opens_at is at or before `now`.
+  // Scheduled pools whose opens_at is at or before `now`.
   virtual absl::StatusOr<std::vector<PoolId>> ListDuePools(absl::Time now) = 0;
   virtual absl::StatusOr<PoolStats> GetPoolStats(PoolId id) = 0;
 
@@ -82,7 +82,8 @@ class Tx {
   virtual absl::StatusOr<domain::Task> GetTask(TaskId id) = 0;
   // The dispatch primitive: the oldest task of `pool` with a free slot that
   // `annotator` has never claimed. On PostgreSQL the row is locked (FOR
-  // UPDATE SKIP LOCKED) so concurrent claimers take different tasks.
+  // UPDATE SKIP LOCKED) so concurrent claimers take different tasks; call it
+  // only in a kWrite transaction.
   virtual absl::StatusOr<std::optional<TaskId>> FindClaimableTask(
       PoolId pool, UserId annotator) = 0;
   // Adds `delta` to a task's free slots; kAborted if it would go below zero.
@@ -135,6 +136,7 @@ class Tx {
   // Every account of `kind` owned by `owner_id`, with its currency.
   virtual absl::StatusOr<std::vector<std::pair<AccountId, std::string>>>
   ListAccounts(domain::AccountKind kind, int64_t owner_id) = 0;
+  // The account's running balance, kept equal to the sum of its entries.
   virtual absl::StatusOr<int64_t> Balance(AccountId account) = 0;
   // Writes one journal; the entries must sum to zero (kInvalidArgument if
   // not). Returns the journal id.

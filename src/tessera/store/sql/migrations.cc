@@ -83,9 +83,8 @@ CREATE TABLE submissions (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
-CREATE INDEX submissions_review ON submissions(pool_id, id) WHERE state IN ('pending_review', 'in_review');
+CREATE INDEX submissions_pool_state ON submissions(pool_id, state, id);
 CREATE INDEX submissions_annotator ON submissions(annotator_id, id);
-CREATE INDEX submissions_pool ON submissions(pool_id, id);
 CREATE TABLE rounds (
   submission_id INTEGER NOT NULL REFERENCES submissions(id),
   round INTEGER NOT NULL,
@@ -104,6 +103,7 @@ CREATE TABLE accounts (
   kind TEXT NOT NULL,
   owner_id INTEGER NOT NULL,
   currency TEXT NOT NULL,
+  balance_minor INTEGER NOT NULL DEFAULT 0,
   UNIQUE (kind, owner_id, currency)
 );
 CREATE TABLE journals (

@@ -329,7 +329,7 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<std::vector<PoolId>> ListDuePools(absl::Time now) override {
     TS_ASSIGN_OR_RETURN(auto rows,
-                        Q("SELECT id FROM pools WHERE state = 'draft' AND "
+                        Q("SELECT id FROM pools WHERE state = 'scheduled' AND "
                           "opens_at IS NOT NULL AND opens_at <= ? ORDER BY id",
                           {Micros(now)}));
     std::vector<PoolId> out;
@@ -338,7 +338,7 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<PoolStats> GetPoolStats(PoolId id) override {
     PoolStats s;
-    TS_ASSIGN_OR_RETURN(auto t, Q("SELECT COUNT(*), COALESCE(SUM(open_slots), 0) "
+    TS_ASSIGN_OR_RETURN(auto t, Q("SELECT COUNT(*), CAST(COALESCE(SUM(open_slots), 0) AS BIGINT) "
                                   "FROM tasks WHERE pool_id = ?",
                                   {id.value}));
     s.tasks = Int(t[0][0]);
@@ -348,7 +348,7 @@ class SqlTx final : public Tx {
                                   {id.value}));
     s.active_claims = Int(c[0][0]);
     TS_ASSIGN_OR_RETURN(auto sub,
-                        Q("SELECT state, COUNT(*), COALESCE(SUM(first_pass), 0) "
+                        Q("SELECT state, COUNT(*), CAST(COALESCE(SUM(first_pass), 0) AS BIGINT) "
                           "FROM submissions WHERE pool_id = ? GROUP BY state",
                           {id.value}));
     for (const SqlRow& r : sub) {
@@ -507,15 +507,31 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<std::optional<SubmissionId>> FindReviewableSubmission(
       PoolId pool, UserId reviewer, absl::Time now) override {
-    std::string sql =
-        "SELECT id FROM submissions WHERE pool_id = ? AND annotator_id <> ? "
-        "AND (state = 'pending_review' OR (state = 'in_review' AND "
-        "review_expires_at <= ?)) ORDER BY id LIMIT 1";
-    if (dialect_.skip_locked) sql += " FOR UPDATE SKIP LOCKED";
-    TS_ASSIGN_OR_RETURN(auto rows,
-                        Q(sql, {pool.value, reviewer.value, Micros(now)}));
-    if (rows.empty()) return std::nullopt;
-    return SubmissionId(Int(rows[0][0]));
+    // Two index-ordered probes on (pool_id, state, id): the oldest waiting
+    // submission, and the oldest review lease that ran out. One OR query
+    // makes planners scan every accepted submission of the pool instead.
+    const char* lock = dialect_.skip_locked ? " FOR UPDATE SKIP LOCKED" : "";
+    TS_ASSIGN_OR_RETURN(
+        auto waiting,
+        Q(absl::StrCat("SELECT id FROM submissions WHERE pool_id = ? AND "
+                       "state = 'pending_review' AND annotator_id <> ? "
+                       "ORDER BY id LIMIT 1",
+                       lock),
+          {pool.value, reviewer.value}));
+    TS_ASSIGN_OR_RETURN(
+        auto lapsed,
+        Q(absl::StrCat("SELECT id FROM submissions WHERE pool_id = ? AND "
+                       "state = 'in_review' AND review_expires_at <= ? AND "
+                       "annotator_id <> ? ORDER BY id LIMIT 1",
+                       lock),
+          {pool.value, Micros(now), reviewer.value}));
+    std::optional<SubmissionId> best;
+    for (const SqlRows* rows : {&waiting, &lapsed}) {
+      if (rows->empty()) continue;
+      SubmissionId id(Int((*rows)[0][0]));
+      if (!best || id < *best) best = id;
+    }
+    return best;
   }
   absl::StatusOr<std::vector<Submission>> ListSubmissions(
       const SubmissionFilter& f) override {
@@ -610,10 +626,10 @@ class SqlTx final : public Tx {
     return out;
   }
   absl::StatusOr<int64_t> Balance(AccountId account) override {
-    TS_ASSIGN_OR_RETURN(auto rows,
-                        Q("SELECT COALESCE(SUM(amount_minor), 0) FROM "
-                          "ledger_entries WHERE account_id = ?",
-                          {account.value}));
+    TS_ASSIGN_OR_RETURN(auto rows, Q("SELECT balance_minor FROM accounts "
+                                     "WHERE id = ?",
+                                     {account.value}));
+    if (rows.empty()) return NotFound("account");
     return Int(rows[0][0]);
   }
   absl::StatusOr<int64_t> InsertJournal(
@@ -641,6 +657,15 @@ class SqlTx final : public Tx {
           {journal, e.account_id.value, e.amount.amount_minor,
            e.amount.currency, e.kind, OptId(e.submission_id), e.memo,
            Micros(e.created_at)}));
+      // The running balance, kept with the entries in one transaction.
+      TS_RETURN_IF_ERROR(conn_.Exec(
+          "UPDATE accounts SET balance_minor = balance_minor + ? WHERE id = ? "
+          "AND currency = ?",
+          {e.amount.amount_minor, e.account_id.value, e.amount.currency}));
+      if (conn_.Changes() != 1) {
+        return absl::InvalidArgumentError(
+            "ledger entry for an unknown account or in its wrong currency");
+      }
     }
     return journal;
   }
@@ -669,7 +694,8 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<int64_t> SumAllEntries() override {
     TS_ASSIGN_OR_RETURN(
-        auto rows, Q("SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries",
+        auto rows, Q("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM "
+                     "ledger_entries",
                      {}));
     return Int(rows[0][0]);
   }

@@ -1,0 +1,12 @@
+# Service tests: the lifecycle through service::Service on a real store with a
+# fake clock, on SQLite and (service_pgtest) on PostgreSQL; included from this
+# folder's CMakeLists.txt after the store's tests.cmake.
+tessera_test(service_test
+  SOURCES service_test.cc
+  DEPS tessera_service tessera_store_fault_injection tessera_store_conformance)
+
+tessera_test(service_pgtest
+  SOURCES service_test.cc
+  DEPS tessera_service tessera_store_fault_injection tessera_store_conformance
+  LABELS postgres)
+target_compile_definitions(service_pgtest PRIVATE TESSERA_SERVICE_TEST_POSTGRES)

@@ -1,0 +1,1208 @@
+// The store conformance suite: the storage behaviour of the task lifecycle
+// through the Tx port, identical on every backend, plus the backend factories.
+#include "tessera/store/store_conformance.h"
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "tessera/store/postgres/pg_database.h"
+#include "tessera/store/postgres/pg_test_util.h"
+#include "tessera/store/sqlite/sqlite_database.h"
+
+namespace tessera::store {
+
+// ------------------------------------------------------------- factories
+
+StoreFactory SqliteStoreFactory(sqlite::Durability durability) {
+  StoreFactory f;
+  f.name =
+      durability == sqlite::Durability::kFull ? "sqlite_full" : "sqlite_normal";
+  f.open = [durability]() -> absl::StatusOr<TestStore> {
+    std::string pattern =
+        (std::filesystem::path(::testing::TempDir()) / "tessera_store.XXXXXX")
+            .string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::InternalError(absl::StrCat("mkdtemp failed for ", pattern));
+    }
+    std::string dir = pattern;
+    TestStore out;
+    out.cleanup = [dir] {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    };
+    sqlite::SqliteOptions options;
+    options.path = (std::filesystem::path(dir) / "store.db").string();
+    options.durability = durability;
+    auto db = sqlite::OpenSqlite(options);
+    if (!db.ok()) {
+      out.cleanup();
+      return db.status();
+    }
+    out.store = MakeSqlStore(std::move(*db));
+    if (absl::Status s = out.store->Migrate(); !s.ok()) {
+      out.store.reset();
+      out.cleanup();
+      return s;
+    }
+    return out;
+  };
+  return f;
+}
+
+StoreFactory PostgresStoreFactory() {
+  StoreFactory f;
+  f.name = "postgres";
+  f.skip = [] { return postgres::ShouldSkipPgTests(); };
+  f.open = []() -> absl::StatusOr<TestStore> {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    TS_ASSIGN_OR_RETURN(
+        std::string url,
+        postgres::CreateTestDatabase(info != nullptr ? info->name() : "store"));
+    TestStore out;
+    out.cleanup = [url] { postgres::DropTestDatabase(url); };
+    postgres::PgOptions options;
+    options.url = url;
+    options.pool_size = 16;
+    auto db = postgres::OpenPostgres(options);
+    if (!db.ok()) {
+      out.cleanup();
+      return db.status();
+    }
+    out.store = MakeSqlStore(std::move(*db));
+    if (absl::Status s = out.store->Migrate(); !s.ok()) {
+      out.store.reset();
+      out.cleanup();
+      return s;
+    }
+    return out;
+  };
+  return f;
+}
+
+std::string StoreFactoryName(
+    const ::testing::TestParamInfo<StoreFactory>& info) {
+  return info.param.name;
+}
+
+void StoreTestBase::SetUp() {
+  const StoreFactory& factory = GetParam();
+  if (factory.skip && factory.skip()) {
+    GTEST_SKIP() << factory.name << " tests are disabled (TESSERA_SKIP_PG=1)";
+  }
+  absl::StatusOr<TestStore> opened = factory.open();
+  ASSERT_TRUE(opened.ok()) << factory.name << ": " << opened.status();
+  test_store_ = std::move(*opened);
+}
+
+void StoreTestBase::TearDown() {
+  test_store_.store.reset();
+  if (test_store_.cleanup) test_store_.cleanup();
+  test_store_.cleanup = nullptr;
+}
+
+// ------------------------------------------------------------- the suite
+
+// Service tests link this file for the factories without instantiating it.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreConformanceTest);
+
+namespace {
+
+using domain::AccountKind;
+using domain::AuditRecord;
+using domain::Claim;
+using domain::ClaimState;
+using domain::LedgerEntry;
+using domain::Pool;
+using domain::PoolState;
+using domain::Project;
+using domain::Role;
+using domain::Round;
+using domain::Session;
+using domain::Submission;
+using domain::SubmissionState;
+using domain::Task;
+using domain::User;
+using domain::Verdict;
+using ::testing::ElementsAre;
+
+// Every stored time has microsecond precision; use one that needs it.
+absl::Time T0() {
+  return absl::FromUnixSeconds(1'700'000'000) + absl::Microseconds(123'456);
+}
+
+User MakeUser(const std::string& name,
+              std::vector<Role> roles = {Role::kAnnotator}) {
+  User u;
+  u.username = name;
+  u.password_hash = "$argon2id$not-a-real-hash";
+  u.roles = std::move(roles);
+  u.created_at = T0();
+  return u;
+}
+
+Project MakeProject(UserId owner, const std::string& name) {
+  Project p;
+  p.owner_id = owner;
+  p.name = name;
+  p.description = "d";
+  p.guidelines = "# g";
+  p.currency = "CNY";
+  p.created_at = T0();
+  return p;
+}
+
+Pool MakePool(ProjectId project, int overlap,
+              PoolState state = PoolState::kOpen,
+              std::optional<absl::Time> opens_at = std::nullopt) {
+  Pool p;
+  p.project_id = project;
+  p.name = "pool";
+  p.task_type = domain::TaskType::kClassify;
+  p.config_json = R"({"labels":["cat","dog"]})";
+  p.price = Money{250, "CNY"};
+  p.overlap = overlap;
+  p.lease_seconds = 600;
+  p.max_rounds = 3;
+  p.opens_at = opens_at;
+  p.state = state;
+  p.created_at = T0();
+  return p;
+}
+
+Task MakeTask(PoolId pool, int open_slots) {
+  Task t;
+  t.pool_id = pool;
+  t.data_json = R"({"text":"hello"})";
+  t.open_slots = open_slots;
+  t.created_at = T0();
+  return t;
+}
+
+Claim MakeClaim(TaskId task, PoolId pool, UserId annotator,
+                ClaimState state = ClaimState::kActive,
+                absl::Time expires_at = T0() + absl::Minutes(10)) {
+  Claim c;
+  c.task_id = task;
+  c.pool_id = pool;
+  c.annotator_id = annotator;
+  c.state = state;
+  c.created_at = T0();
+  c.expires_at = expires_at;
+  return c;
+}
+
+Submission MakeSubmission(const Claim& c, ClaimId claim,
+                          SubmissionState state) {
+  Submission s;
+  s.claim_id = claim;
+  s.task_id = c.task_id;
+  s.pool_id = c.pool_id;
+  s.annotator_id = c.annotator_id;
+  s.state = state;
+  s.round = 1;
+  s.created_at = T0();
+  s.updated_at = T0();
+  return s;
+}
+
+LedgerEntry Entry(AccountId account, int64_t amount,
+                  const std::string& currency = "CNY") {
+  LedgerEntry e;
+  e.account_id = account;
+  e.amount = Money{amount, currency};
+  e.kind = "test";
+  e.memo = "m";
+  e.created_at = T0();
+  return e;
+}
+
+// A requester's project with one open pool of `tasks` tasks and `annotators`
+// annotator users named a0, a1, ...
+struct World {
+  UserId requester;
+  std::vector<UserId> annotators;
+  ProjectId project;
+  PoolId pool;
+  std::vector<TaskId> tasks;
+};
+
+absl::StatusOr<World> MakeWorld(Store& store, int annotators, int tasks,
+                                int overlap) {
+  World w;
+  TS_RETURN_IF_ERROR(store.Run(TxMode::kWrite, [&](Tx& tx) -> absl::Status {
+    w = World{};
+    TS_ASSIGN_OR_RETURN(w.requester,
+                        tx.InsertUser(MakeUser("req", {Role::kRequester})));
+    for (int i = 0; i < annotators; ++i) {
+      TS_ASSIGN_OR_RETURN(UserId id,
+                          tx.InsertUser(MakeUser(absl::StrCat("a", i))));
+      w.annotators.push_back(id);
+    }
+    TS_ASSIGN_OR_RETURN(w.project,
+                        tx.InsertProject(MakeProject(w.requester, "p")));
+    TS_ASSIGN_OR_RETURN(w.pool, tx.InsertPool(MakePool(w.project, overlap)));
+    for (int i = 0; i < tasks; ++i) {
+      TS_ASSIGN_OR_RETURN(TaskId id, tx.InsertTask(MakeTask(w.pool, overlap)));
+      w.tasks.push_back(id);
+    }
+    return absl::OkStatus();
+  }));
+  return w;
+}
+
+TEST_P(StoreConformanceTest, MigrateIsIdempotent) {
+  TS_ASSERT_OK(store().Migrate());
+  TS_ASSERT_OK_AND_ASSIGN(int version, store().CurrentVersion());
+  EXPECT_EQ(version, store().LatestVersion());
+  EXPECT_GE(version, 1);
+  EXPECT_FALSE(store().backend().empty());
+}
+
+TEST_P(StoreConformanceTest, UsersRoundTripAndUsernamesAreUnique) {
+  UserId alice;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(
+        alice,
+        tx.InsertUser(MakeUser("alice", {Role::kRequester, Role::kReviewer})));
+    return absl::OkStatus();
+  }));
+  EXPECT_TRUE(alice.valid());
+
+  absl::Status dup =
+      Write([&](Tx& tx) { return tx.InsertUser(MakeUser("alice")).status(); });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists) << dup;
+
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(User u, tx.GetUser(alice));
+    EXPECT_EQ(u.username, "alice");
+    EXPECT_EQ(u.password_hash, "$argon2id$not-a-real-hash");
+    EXPECT_THAT(u.roles, ElementsAre(Role::kRequester, Role::kReviewer));
+    EXPECT_EQ(u.created_at, T0());
+    TS_ASSIGN_OR_RETURN(auto found, tx.FindUserByName("alice"));
+    EXPECT_TRUE(found.has_value() && found->id == alice);
+    TS_ASSIGN_OR_RETURN(auto missing, tx.FindUserByName("bob"));
+    EXPECT_FALSE(missing.has_value());
+    TS_ASSIGN_OR_RETURN(int64_t count, tx.CountUsers());
+    EXPECT_EQ(count, 1);
+    EXPECT_EQ(tx.GetUser(UserId(alice.value + 100)).status().code(),
+              absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest, SessionsRoundTripAndRevoke) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 1, 0, 1));
+  Session s{"abc123", w.annotators[0], T0(), T0() + absl::Hours(24), false};
+  TS_ASSERT_OK(Write([&](Tx& tx) { return tx.InsertSession(s); }));
+  EXPECT_EQ(Write([&](Tx& tx) { return tx.InsertSession(s); }).code(),
+            absl::StatusCode::kAlreadyExists);
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto got, tx.FindSession("abc123"));
+    EXPECT_TRUE(got.has_value());
+    if (!got) return absl::OkStatus();
+    EXPECT_EQ(got->user_id, w.annotators[0]);
+    EXPECT_EQ(got->created_at, T0());
+    EXPECT_EQ(got->expires_at, T0() + absl::Hours(24));
+    EXPECT_FALSE(got->revoked);
+    TS_ASSIGN_OR_RETURN(auto none, tx.FindSession("nope"));
+    EXPECT_FALSE(none.has_value());
+    return absl::OkStatus();
+  }));
+  TS_ASSERT_OK(Write([&](Tx& tx) { return tx.RevokeSession("abc123"); }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto got, tx.FindSession("abc123"));
+    EXPECT_TRUE(got.has_value() && got->revoked);
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest, ProjectsAndPoolsRoundTrip) {
+  UserId owner1, owner2;
+  ProjectId p1, p2;
+  PoolId pool;
+  Pool in = MakePool(ProjectId(), 3, PoolState::kDraft, T0() + absl::Hours(2));
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(owner1,
+                        tx.InsertUser(MakeUser("o1", {Role::kRequester})));
+    TS_ASSIGN_OR_RETURN(owner2,
+                        tx.InsertUser(MakeUser("o2", {Role::kRequester})));
+    TS_ASSIGN_OR_RETURN(p1, tx.InsertProject(MakeProject(owner1, "first")));
+    TS_ASSIGN_OR_RETURN(p2, tx.InsertProject(MakeProject(owner2, "second")));
+    in.project_id = p1;
+    in.config_json = R"({"labels":["a"]})";
+    in.price = Money{1234, "CNY"};
+    in.lease_seconds = 77;
+    in.max_rounds = 4;
+    TS_ASSIGN_OR_RETURN(pool, tx.InsertPool(in));
+    return tx.InsertPool(MakePool(p2, 1)).status();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(Project p, tx.GetProject(p1));
+    EXPECT_EQ(p.owner_id, owner1);
+    EXPECT_EQ(p.name, "first");
+    EXPECT_EQ(p.description, "d");
+    EXPECT_EQ(p.guidelines, "# g");
+    EXPECT_EQ(p.currency, "CNY");
+    EXPECT_EQ(p.created_at, T0());
+    TS_ASSIGN_OR_RETURN(auto mine, tx.ListProjects(owner1));
+    EXPECT_EQ(mine.size(), 1u);
+    TS_ASSIGN_OR_RETURN(auto all, tx.ListProjects(std::nullopt));
+    EXPECT_EQ(all.size(), 2u);
+    EXPECT_EQ(tx.GetProject(ProjectId(p2.value + 10)).status().code(),
+              absl::StatusCode::kNotFound);
+
+    TS_ASSIGN_OR_RETURN(Pool got, tx.GetPool(pool));
+    EXPECT_EQ(got.project_id, p1);
+    EXPECT_EQ(got.name, "pool");
+    EXPECT_EQ(got.task_type, domain::TaskType::kClassify);
+    EXPECT_EQ(got.config_json, R"({"labels":["a"]})");
+    EXPECT_EQ(got.price, (Money{1234, "CNY"}));
+    EXPECT_EQ(got.overlap, 3);
+    EXPECT_EQ(got.lease_seconds, 77);
+    EXPECT_EQ(got.max_rounds, 4);
+    EXPECT_EQ(got.opens_at, std::optional<absl::Time>(T0() + absl::Hours(2)));
+    EXPECT_EQ(got.state, PoolState::kDraft);
+    TS_ASSIGN_OR_RETURN(auto of_p1, tx.ListPools(p1));
+    EXPECT_EQ(of_p1.size(), 1u);
+    TS_ASSIGN_OR_RETURN(auto every, tx.ListPools(std::nullopt));
+    EXPECT_EQ(every.size(), 2u);
+    EXPECT_EQ(tx.GetPool(PoolId(pool.value + 10)).status().code(),
+              absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  }));
+
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(Pool p, tx.GetPool(pool));
+    p.state = PoolState::kOpen;
+    p.opens_at.reset();
+    p.name = "renamed";  // UpdatePool writes state and opens_at only
+    return tx.UpdatePool(p);
+  }));
+  Pool ghost = MakePool(p1, 1);
+  ghost.id = PoolId(pool.value + 10);
+  EXPECT_EQ(Write([&](Tx& tx) { return tx.UpdatePool(ghost); }).code(),
+            absl::StatusCode::kNotFound);
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(Pool p, tx.GetPool(pool));
+    EXPECT_EQ(p.state, PoolState::kOpen);
+    EXPECT_FALSE(p.opens_at.has_value());
+    EXPECT_EQ(p.name, "pool");
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest, ListDuePoolsReturnsScheduledPoolsWhoseTimeHasCome) {
+  std::vector<PoolId> ids;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    ids.clear();
+    TS_ASSIGN_OR_RETURN(UserId u,
+                        tx.InsertUser(MakeUser("r", {Role::kRequester})));
+    TS_ASSIGN_OR_RETURN(ProjectId p, tx.InsertProject(MakeProject(u, "p")));
+    const std::vector<Pool> pools = {
+        MakePool(p, 1, PoolState::kScheduled, T0() - absl::Seconds(1)),  // due
+        MakePool(p, 1, PoolState::kScheduled, T0() + absl::Seconds(1)),  // later
+        MakePool(p, 1, PoolState::kDraft),  // unscheduled
+        MakePool(p, 1, PoolState::kOpen, T0() - absl::Hours(1)),    // open
+        MakePool(p, 1, PoolState::kClosed, T0() - absl::Hours(1)),  // closed
+        MakePool(p, 1, PoolState::kScheduled, T0()),  // due now
+        // A draft never opens by itself, whatever its opens_at says.
+        MakePool(p, 1, PoolState::kDraft, T0() - absl::Hours(1)),
+    };
+    for (const Pool& pool : pools) {
+      TS_ASSIGN_OR_RETURN(PoolId id, tx.InsertPool(pool));
+      ids.push_back(id);
+    }
+    return absl::OkStatus();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto due, tx.ListDuePools(T0()));
+    EXPECT_THAT(due, ElementsAre(ids[0], ids[5]));
+    TS_ASSIGN_OR_RETURN(auto later, tx.ListDuePools(T0() + absl::Seconds(1)));
+    EXPECT_THAT(later, ElementsAre(ids[0], ids[1], ids[5]));
+    TS_ASSIGN_OR_RETURN(auto early, tx.ListDuePools(T0() - absl::Hours(2)));
+    EXPECT_TRUE(early.empty());
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest, TasksRoundTrip) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 0, 1, 2));
+  TaskId with_gold;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    Task t = MakeTask(w.pool, 2);
+    t.gold_json = R"({"label":"cat"})";
+    TS_ASSIGN_OR_RETURN(with_gold, tx.InsertTask(t));
+    return absl::OkStatus();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(Task plain, tx.GetTask(w.tasks[0]));
+    EXPECT_EQ(plain.pool_id, w.pool);
+    EXPECT_EQ(plain.data_json, R"({"text":"hello"})");
+    EXPECT_FALSE(plain.gold_json.has_value());
+    EXPECT_EQ(plain.open_slots, 2);
+    EXPECT_EQ(plain.created_at, T0());
+    TS_ASSIGN_OR_RETURN(Task gold, tx.GetTask(with_gold));
+    EXPECT_EQ(gold.gold_json, std::optional<std::string>(R"({"label":"cat"})"));
+    EXPECT_EQ(tx.GetTask(TaskId(with_gold.value + 10)).status().code(),
+              absl::StatusCode::kNotFound);
+    TS_ASSIGN_OR_RETURN(PoolStats stats, tx.GetPoolStats(w.pool));
+    EXPECT_EQ(stats.tasks, 2);
+    EXPECT_EQ(stats.open_slots, 4);
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest, FindClaimableTaskOldestFirstNeverTwiceOnlyFree) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 3, 1));
+  const UserId a0 = w.annotators[0], a1 = w.annotators[1];
+  PoolId other_pool;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(other_pool, tx.InsertPool(MakePool(w.project, 1)));
+    return tx.InsertTask(MakeTask(other_pool, 1)).status();
+  }));
+  // FindClaimableTask locks the row it returns (on PostgreSQL): write mode.
+  auto find = [&](PoolId pool, UserId who) -> std::optional<TaskId> {
+    std::optional<TaskId> out;
+    absl::Status s = Write([&](Tx& tx) -> absl::Status {
+      TS_ASSIGN_OR_RETURN(out, tx.FindClaimableTask(pool, who));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  };
+  EXPECT_EQ(find(w.pool, a0), std::optional<TaskId>(w.tasks[0]));
+
+  // a0 once held task 0 and gave it back: the slot is free again, but never
+  // for a0.
+  TS_ASSERT_OK(Write([&](Tx& tx) {
+    return tx
+        .InsertClaim(MakeClaim(w.tasks[0], w.pool, a0, ClaimState::kReleased))
+        .status();
+  }));
+  EXPECT_EQ(find(w.pool, a0), std::optional<TaskId>(w.tasks[1]));
+  EXPECT_EQ(find(w.pool, a1), std::optional<TaskId>(w.tasks[0]));
+
+  // A fully taken task is skipped.
+  TS_ASSERT_OK(Write([&](Tx& tx) { return tx.AddOpenSlots(w.tasks[0], -1); }));
+  EXPECT_EQ(find(w.pool, a1), std::optional<TaskId>(w.tasks[1]));
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_RETURN_IF_ERROR(tx.AddOpenSlots(w.tasks[1], -1));
+    return tx.AddOpenSlots(w.tasks[2], -1);
+  }));
+  EXPECT_EQ(find(w.pool, a1), std::nullopt);
+  EXPECT_EQ(find(w.pool, a0), std::nullopt);
+  // Other pools are untouched.
+  EXPECT_TRUE(find(other_pool, a1).has_value());
+}
+
+TEST_P(StoreConformanceTest, AddOpenSlotsNeverGoesBelowZero) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 0, 1, 2));
+  const TaskId t = w.tasks[0];
+  auto slots = [&] {
+    int n = -1;
+    absl::Status s = Read([&](Tx& tx) -> absl::Status {
+      TS_ASSIGN_OR_RETURN(Task task, tx.GetTask(t));
+      n = task.open_slots;
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return n;
+  };
+  TS_ASSERT_OK(Write([&](Tx& tx) { return tx.AddOpenSlots(t, -2); }));
+  EXPECT_EQ(slots(), 0);
+  EXPECT_EQ(Write([&](Tx& tx) { return tx.AddOpenSlots(t, -1); }).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(slots(), 0);
+  TS_ASSERT_OK(Write([&](Tx& tx) { return tx.AddOpenSlots(t, +3); }));
+  EXPECT_EQ(slots(), 3);
+  EXPECT_EQ(Write([&](Tx& tx) { return tx.AddOpenSlots(t, -4); }).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(slots(), 3);
+}
+
+TEST_P(StoreConformanceTest, ClaimsAreUniquePerTaskAndOneActivePerPool) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 1, 3, 2));
+  const UserId a = w.annotators[0];
+  ClaimId c0;
+  const Claim first = MakeClaim(w.tasks[0], w.pool, a);
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(c0, tx.InsertClaim(first));
+    return absl::OkStatus();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(Claim c, tx.GetClaim(c0));
+    EXPECT_EQ(c.task_id, w.tasks[0]);
+    EXPECT_EQ(c.pool_id, w.pool);
+    EXPECT_EQ(c.annotator_id, a);
+    EXPECT_EQ(c.state, ClaimState::kActive);
+    EXPECT_EQ(c.created_at, T0());
+    EXPECT_EQ(c.expires_at, T0() + absl::Minutes(10));
+    TS_ASSIGN_OR_RETURN(auto active, tx.FindActiveClaim(a, w.pool));
+    EXPECT_TRUE(active.has_value() && active->id == c0);
+    EXPECT_EQ(tx.GetClaim(ClaimId(c0.value + 10)).status().code(),
+              absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  }));
+
+  // A second active claim in the same pool.
+  absl::Status second = Write([&](Tx& tx) {
+    return tx.InsertClaim(MakeClaim(w.tasks[1], w.pool, a)).status();
+  });
+  EXPECT_EQ(second.code(), absl::StatusCode::kAlreadyExists) << second;
+
+  // Once the first is submitted, the next may be taken; the same task never.
+  TS_ASSERT_OK(Write([&](Tx& tx) {
+    return tx.UpdateClaimState(c0, ClaimState::kActive, ClaimState::kSubmitted);
+  }));
+  absl::Status again = Write([&](Tx& tx) {
+    return tx
+        .InsertClaim(MakeClaim(w.tasks[0], w.pool, a, ClaimState::kReleased))
+        .status();
+  });
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  ClaimId c1, c_other;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(c1, tx.InsertClaim(MakeClaim(w.tasks[1], w.pool, a)));
+    // An active claim in another pool is independent.
+    TS_ASSIGN_OR_RETURN(PoolId other, tx.InsertPool(MakePool(w.project, 1)));
+    TS_ASSIGN_OR_RETURN(TaskId t, tx.InsertTask(MakeTask(other, 1)));
+    TS_ASSIGN_OR_RETURN(c_other, tx.InsertClaim(MakeClaim(t, other, a)));
+    return absl::OkStatus();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto active, tx.ListActiveClaims(a));
+    std::vector<ClaimId> ids;
+    for (const Claim& c : active) ids.push_back(c.id);
+    EXPECT_THAT(ids, ElementsAre(c1, c_other));
+    TS_ASSIGN_OR_RETURN(auto in_pool, tx.FindActiveClaim(a, w.pool));
+    EXPECT_TRUE(in_pool.has_value() && in_pool->id == c1);
+    TS_ASSIGN_OR_RETURN(PoolStats stats, tx.GetPoolStats(w.pool));
+    EXPECT_EQ(stats.active_claims, 1);
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest, UpdateClaimStateIsCompareAndSet) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 1, 1, 1));
+  ClaimId c;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(
+        c, tx.InsertClaim(MakeClaim(w.tasks[0], w.pool, w.annotators[0])));
+    return absl::OkStatus();
+  }));
+  auto state = [&] {
+    ClaimState s = ClaimState::kActive;
+    absl::Status st = Read([&](Tx& tx) -> absl::Status {
+      TS_ASSIGN_OR_RETURN(Claim claim, tx.GetClaim(c));
+      s = claim.state;
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(st.ok()) << st;
+    return s;
+  };
+  EXPECT_EQ(Write([&](Tx& tx) {
+              return tx.UpdateClaimState(c, ClaimState::kSubmitted,
+                                         ClaimState::kExpired);
+            }).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(state(), ClaimState::kActive);
+  TS_ASSERT_OK(Write([&](Tx& tx) {
+    return tx.UpdateClaimState(c, ClaimState::kActive, ClaimState::kExpired);
+  }));
+  EXPECT_EQ(state(), ClaimState::kExpired);
+  EXPECT_EQ(Write([&](Tx& tx) {
+              return tx.UpdateClaimState(c, ClaimState::kActive,
+                                         ClaimState::kReleased);
+            }).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(state(), ClaimState::kExpired);
+}
+
+TEST_P(StoreConformanceTest, ListExpiredClaimsOldestFirstActiveOnly) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 4, 1, 4));
+  const TaskId t = w.tasks[0];
+  std::vector<ClaimId> c(4);
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(c[0],
+                        tx.InsertClaim(MakeClaim(t, w.pool, w.annotators[0],
+                                                 ClaimState::kActive,
+                                                 T0() + absl::Seconds(10))));
+    TS_ASSIGN_OR_RETURN(c[1],
+                        tx.InsertClaim(MakeClaim(t, w.pool, w.annotators[1],
+                                                 ClaimState::kActive,
+                                                 T0() - absl::Seconds(10))));
+    TS_ASSIGN_OR_RETURN(c[2],
+                        tx.InsertClaim(MakeClaim(t, w.pool, w.annotators[2],
+                                                 ClaimState::kActive, T0())));
+    TS_ASSIGN_OR_RETURN(c[3],
+                        tx.InsertClaim(MakeClaim(t, w.pool, w.annotators[3],
+                                                 ClaimState::kReleased,
+                                                 T0() - absl::Hours(1))));
+    return absl::OkStatus();
+  }));
+  auto expired = [&](absl::Time now, int limit) {
+    std::vector<ClaimId> ids;
+    absl::Status s = Write([&](Tx& tx) -> absl::Status {
+      ids.clear();
+      TS_ASSIGN_OR_RETURN(auto list, tx.ListExpiredClaims(now, limit));
+      for (const Claim& claim : list) ids.push_back(claim.id);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return ids;
+  };
+  EXPECT_THAT(expired(T0(), 10), ElementsAre(c[1], c[2]));
+  EXPECT_THAT(expired(T0(), 1), ElementsAre(c[1]));
+  EXPECT_THAT(expired(T0() + absl::Minutes(1), 10),
+              ElementsAre(c[1], c[2], c[0]));
+  EXPECT_TRUE(expired(T0() - absl::Minutes(1), 10).empty());
+}
+
+TEST_P(StoreConformanceTest, SubmissionsAndRoundsRoundTrip) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 2, 2));
+  const UserId a = w.annotators[0], reviewer = w.annotators[1];
+  const Claim claim = MakeClaim(w.tasks[0], w.pool, a, ClaimState::kSubmitted);
+  ClaimId cid;
+  SubmissionId sid;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(cid, tx.InsertClaim(claim));
+    TS_ASSIGN_OR_RETURN(sid, tx.InsertSubmission(MakeSubmission(
+                                 claim, cid, SubmissionState::kPendingReview)));
+    Round r;
+    r.submission_id = sid;
+    r.round = 1;
+    r.result_json = R"({"label":"cat"})";
+    r.active_seconds = 42;
+    r.idempotency_key = "key-1";
+    r.submitted_at = T0();
+    return tx.InsertRound(r);
+  }));
+  // One submission per claim; one row per (submission, round).
+  EXPECT_EQ(Write([&](Tx& tx) {
+              return tx
+                  .InsertSubmission(MakeSubmission(
+                      claim, cid, SubmissionState::kPendingReview))
+                  .status();
+            }).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Write([&](Tx& tx) {
+              Round r;
+              r.submission_id = sid;
+              r.round = 1;
+              r.result_json = "{}";
+              r.submitted_at = T0();
+              return tx.InsertRound(r);
+            }).code(),
+            absl::StatusCode::kAlreadyExists);
+
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(Submission s, tx.GetSubmission(sid));
+    s.state = SubmissionState::kReturned;
+    s.reviewer_id = reviewer;
+    s.review_expires_at = T0() + absl::Minutes(5);
+    s.updated_at = T0() + absl::Seconds(1);
+    TS_RETURN_IF_ERROR(tx.UpdateSubmission(s));
+    TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(sid));
+    if (rounds.size() != 1) return absl::InternalError("expected one round");
+    Round r = rounds[0];
+    r.verdict = Verdict::kRevise;
+    r.reviewer_id = reviewer;
+    r.comments_json = R"([{"text":"fix it"}])";
+    r.reviewed_at = T0() + absl::Seconds(1);
+    TS_RETURN_IF_ERROR(tx.UpdateRound(r));
+    Round r2;
+    r2.submission_id = sid;
+    r2.round = 2;
+    r2.result_json = R"({"label":"dog"})";
+    r2.submitted_at = T0() + absl::Seconds(2);
+    return tx.InsertRound(r2);
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(Submission s, tx.GetSubmission(sid));
+    EXPECT_EQ(s.claim_id, cid);
+    EXPECT_EQ(s.task_id, w.tasks[0]);
+    EXPECT_EQ(s.pool_id, w.pool);
+    EXPECT_EQ(s.annotator_id, a);
+    EXPECT_EQ(s.state, SubmissionState::kReturned);
+    EXPECT_EQ(s.reviewer_id, std::optional<UserId>(reviewer));
+    EXPECT_EQ(s.review_expires_at,
+              std::optional<absl::Time>(T0() + absl::Minutes(5)));
+    EXPECT_FALSE(s.first_pass);
+    EXPECT_EQ(s.created_at, T0());
+    EXPECT_EQ(s.updated_at, T0() + absl::Seconds(1));
+    TS_ASSIGN_OR_RETURN(auto by_claim, tx.FindSubmissionByClaim(cid));
+    EXPECT_TRUE(by_claim.has_value() && by_claim->id == sid);
+    TS_ASSIGN_OR_RETURN(auto none,
+                        tx.FindSubmissionByClaim(ClaimId(cid.value + 10)));
+    EXPECT_FALSE(none.has_value());
+    TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(sid));
+    EXPECT_EQ(rounds.size(), 2u);
+    if (rounds.size() != 2) return absl::OkStatus();
+    EXPECT_EQ(rounds[0].round, 1);
+    EXPECT_EQ(rounds[0].result_json, R"({"label":"cat"})");
+    EXPECT_EQ(rounds[0].active_seconds, 42);
+    EXPECT_EQ(rounds[0].idempotency_key, "key-1");
+    EXPECT_EQ(rounds[0].verdict, std::optional<Verdict>(Verdict::kRevise));
+    EXPECT_EQ(rounds[0].reviewer_id, std::optional<UserId>(reviewer));
+    EXPECT_EQ(rounds[0].comments_json, R"([{"text":"fix it"}])");
+    EXPECT_EQ(rounds[0].reviewed_at,
+              std::optional<absl::Time>(T0() + absl::Seconds(1)));
+    EXPECT_EQ(rounds[1].round, 2);
+    EXPECT_FALSE(rounds[1].verdict.has_value());
+    EXPECT_FALSE(rounds[1].reviewed_at.has_value());
+    EXPECT_EQ(rounds[1].comments_json, "[]");
+    return absl::OkStatus();
+  }));
+  // Updating what does not exist is kNotFound.
+  Submission ghost = MakeSubmission(claim, cid, SubmissionState::kAccepted);
+  ghost.id = SubmissionId(sid.value + 10);
+  EXPECT_EQ(Write([&](Tx& tx) { return tx.UpdateSubmission(ghost); }).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Write([&](Tx& tx) {
+              Round r;
+              r.submission_id = sid;
+              r.round = 7;
+              return tx.UpdateRound(r);
+            }).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ListSubmissionsFiltersAndPages) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 3, 2));
+  std::vector<SubmissionId> ids;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    ids.clear();
+    // a0 submits tasks 0..2, a1 task 0; a0's task-1 work is accepted.
+    std::vector<std::pair<int, int>> work = {{0, 0}, {0, 1}, {0, 2}, {1, 0}};
+    for (auto [who, task] : work) {
+      Claim c = MakeClaim(w.tasks[task], w.pool, w.annotators[who],
+                          ClaimState::kSubmitted);
+      TS_ASSIGN_OR_RETURN(ClaimId cid, tx.InsertClaim(c));
+      TS_ASSIGN_OR_RETURN(SubmissionId sid,
+                          tx.InsertSubmission(MakeSubmission(
+                              c, cid,
+                              task == 1 ? SubmissionState::kAccepted
+                                        : SubmissionState::kPendingReview)));
+      ids.push_back(sid);
+    }
+    return absl::OkStatus();
+  }));
+  auto list = [&](SubmissionFilter f) {
+    std::vector<SubmissionId> out;
+    absl::Status s = Read([&](Tx& tx) -> absl::Status {
+      TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
+      for (const Submission& sub : subs) out.push_back(sub.id);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  };
+  EXPECT_THAT(list({}), ElementsAre(ids[0], ids[1], ids[2], ids[3]));
+  SubmissionFilter mine;
+  mine.annotator = w.annotators[0];
+  EXPECT_THAT(list(mine), ElementsAre(ids[0], ids[1], ids[2]));
+  mine.state = SubmissionState::kAccepted;
+  EXPECT_THAT(list(mine), ElementsAre(ids[1]));
+  SubmissionFilter page;
+  page.pool = w.pool;
+  page.limit = 2;
+  EXPECT_THAT(list(page), ElementsAre(ids[0], ids[1]));
+  page.after_id = ids[1].value;
+  EXPECT_THAT(list(page), ElementsAre(ids[2], ids[3]));
+  SubmissionFilter elsewhere;
+  elsewhere.pool = PoolId(w.pool.value + 10);
+  EXPECT_TRUE(list(elsewhere).empty());
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(PoolStats stats, tx.GetPoolStats(w.pool));
+    EXPECT_EQ(stats.pending_review, 3);
+    EXPECT_EQ(stats.accepted, 1);
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest,
+       FindReviewableSubmissionNeverOwnWorkAndReleasesLapsedLeases) {
+  // Users: a0, a1 annotate; a2 reviews but also annotates.
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 3, 5, 3));
+  const UserId a0 = w.annotators[0], a1 = w.annotators[1],
+               reviewer = w.annotators[2];
+  PoolId other_pool;
+  std::vector<SubmissionId> s(5);
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    auto submit = [&](int task, UserId who,
+                      SubmissionState state) -> absl::StatusOr<SubmissionId> {
+      Claim c = MakeClaim(w.tasks[task], w.pool, who, ClaimState::kSubmitted);
+      TS_ASSIGN_OR_RETURN(ClaimId cid, tx.InsertClaim(c));
+      Submission sub = MakeSubmission(c, cid, state);
+      if (state == SubmissionState::kInReview) {
+        sub.reviewer_id = a1;
+        sub.review_expires_at = T0() + absl::Seconds(60);
+      }
+      return tx.InsertSubmission(sub);
+    };
+    TS_ASSIGN_OR_RETURN(s[0],
+                        submit(0, reviewer, SubmissionState::kPendingReview));
+    TS_ASSIGN_OR_RETURN(s[1], submit(1, a1, SubmissionState::kReturned));
+    TS_ASSIGN_OR_RETURN(s[2], submit(2, a0, SubmissionState::kInReview));
+    TS_ASSIGN_OR_RETURN(s[3], submit(3, a0, SubmissionState::kPendingReview));
+    TS_ASSIGN_OR_RETURN(s[4], submit(4, a0, SubmissionState::kAccepted));
+    // A pending submission in another pool is never offered for this one.
+    TS_ASSIGN_OR_RETURN(other_pool, tx.InsertPool(MakePool(w.project, 1)));
+    TS_ASSIGN_OR_RETURN(TaskId t, tx.InsertTask(MakeTask(other_pool, 1)));
+    Claim c = MakeClaim(t, other_pool, a0, ClaimState::kSubmitted);
+    TS_ASSIGN_OR_RETURN(ClaimId cid, tx.InsertClaim(c));
+    return tx
+        .InsertSubmission(
+            MakeSubmission(c, cid, SubmissionState::kPendingReview))
+        .status();
+  }));
+  auto find = [&](UserId who, absl::Time now) -> std::optional<SubmissionId> {
+    std::optional<SubmissionId> out;
+    absl::Status st = Write([&](Tx& tx) -> absl::Status {
+      TS_ASSIGN_OR_RETURN(out, tx.FindReviewableSubmission(w.pool, who, now));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(st.ok()) << st;
+    return out;
+  };
+  // The oldest waiting one is the reviewer's own: skipped.
+  EXPECT_EQ(find(reviewer, T0()), std::optional<SubmissionId>(s[3]));
+  EXPECT_EQ(find(a1, T0()), std::optional<SubmissionId>(s[0]));
+  // a0 wrote everything but s[0].
+  EXPECT_EQ(find(a0, T0()), std::optional<SubmissionId>(s[0]));
+
+  // Take s[0] and s[3] out of the queue: with s[2]'s lease live nothing is
+  // left for the reviewer; once it lapses, s[2] comes back.
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    for (SubmissionId id : {s[0], s[3]}) {
+      TS_ASSIGN_OR_RETURN(Submission sub, tx.GetSubmission(id));
+      sub.state = SubmissionState::kInReview;
+      sub.reviewer_id = a1;
+      sub.review_expires_at = T0() + absl::Hours(1);
+      TS_RETURN_IF_ERROR(tx.UpdateSubmission(sub));
+    }
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(find(reviewer, T0()), std::nullopt);
+  EXPECT_EQ(find(reviewer, T0() + absl::Seconds(59)), std::nullopt);
+  EXPECT_EQ(find(reviewer, T0() + absl::Seconds(60)),
+            std::optional<SubmissionId>(s[2]));
+  EXPECT_EQ(find(reviewer, T0() + absl::Hours(2)),
+            std::optional<SubmissionId>(s[2]));
+  EXPECT_EQ(find(a0, T0() + absl::Hours(2)), std::optional<SubmissionId>(s[0]));
+}
+
+TEST_P(StoreConformanceTest, LedgerKeepsJournalsBalanced) {
+  AccountId funding, project, annotator, project_usd;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(funding,
+                        tx.EnsureAccount(AccountKind::kFunding, 1, "CNY"));
+    TS_ASSIGN_OR_RETURN(project,
+                        tx.EnsureAccount(AccountKind::kProject, 1, "CNY"));
+    TS_ASSIGN_OR_RETURN(annotator,
+                        tx.EnsureAccount(AccountKind::kAnnotator, 1, "CNY"));
+    TS_ASSIGN_OR_RETURN(project_usd,
+                        tx.EnsureAccount(AccountKind::kProject, 1, "USD"));
+    TS_ASSIGN_OR_RETURN(AccountId again,
+                        tx.EnsureAccount(AccountKind::kProject, 1, "CNY"));
+    EXPECT_EQ(again, project);
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(
+      std::set<AccountId>({funding, project, annotator, project_usd}).size(),
+      4u);
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto found,
+                        tx.FindAccount(AccountKind::kProject, 1, "CNY"));
+    EXPECT_EQ(found, std::optional<AccountId>(project));
+    TS_ASSIGN_OR_RETURN(auto none,
+                        tx.FindAccount(AccountKind::kAnnotator, 2, "CNY"));
+    EXPECT_FALSE(none.has_value());
+    return absl::OkStatus();
+  }));
+
+  auto journal = [&](std::vector<LedgerEntry> entries) {
+    return Write([&](Tx& tx) { return tx.InsertJournal(entries).status(); });
+  };
+  EXPECT_EQ(journal({}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(journal({Entry(funding, -100), Entry(project, 99)}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      journal({Entry(funding, -100, "CNY"), Entry(project_usd, 100, "USD")})
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  TS_ASSERT_OK(journal({Entry(funding, -1000), Entry(project, 1000)}));
+  TS_ASSERT_OK(journal({Entry(project, -250), Entry(annotator, 250)}));
+  TS_ASSERT_OK(journal(
+      {Entry(project, -100), Entry(annotator, 60), Entry(annotator, 40)}));
+
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(int64_t f, tx.Balance(funding));
+    TS_ASSIGN_OR_RETURN(int64_t p, tx.Balance(project));
+    TS_ASSIGN_OR_RETURN(int64_t a, tx.Balance(annotator));
+    TS_ASSIGN_OR_RETURN(int64_t usd, tx.Balance(project_usd));
+    EXPECT_EQ(f, -1000);
+    EXPECT_EQ(p, 650);
+    EXPECT_EQ(a, 350);
+    EXPECT_EQ(usd, 0);
+    TS_ASSIGN_OR_RETURN(int64_t sum, tx.SumAllEntries());
+    EXPECT_EQ(sum, 0);
+    TS_ASSIGN_OR_RETURN(auto entries, tx.ListEntries(annotator, 10));
+    EXPECT_EQ(entries.size(), 3u);
+    if (entries.size() != 3) return absl::OkStatus();
+    // Newest first; the last two share a journal.
+    EXPECT_EQ(entries[0].amount, (Money{40, "CNY"}));
+    EXPECT_EQ(entries[1].amount, (Money{60, "CNY"}));
+    EXPECT_EQ(entries[2].amount, (Money{250, "CNY"}));
+    EXPECT_EQ(entries[0].journal_id, entries[1].journal_id);
+    EXPECT_NE(entries[1].journal_id, entries[2].journal_id);
+    EXPECT_GT(entries[0].id, entries[1].id);
+    EXPECT_EQ(entries[2].account_id, annotator);
+    EXPECT_EQ(entries[2].kind, "test");
+    EXPECT_EQ(entries[2].memo, "m");
+    EXPECT_EQ(entries[2].created_at, T0());
+    EXPECT_FALSE(entries[2].submission_id.has_value());
+    TS_ASSIGN_OR_RETURN(auto limited, tx.ListEntries(annotator, 1));
+    EXPECT_EQ(limited.size(), 1u);
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest, AuditRoundTrip) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 1, 0, 1));
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    AuditRecord a;
+    a.actor = w.annotators[0];
+    a.action = "claim.create";
+    a.entity = "claim";
+    a.entity_id = 7;
+    a.after_json = R"({"task_id":1})";
+    a.at = T0();
+    TS_RETURN_IF_ERROR(tx.InsertAudit(a));
+    AuditRecord b;  // by the system
+    b.action = "claim.expire";
+    b.entity = "claim";
+    b.entity_id = 7;
+    b.before_json = R"({"state":"active"})";
+    b.at = T0() + absl::Seconds(1);
+    TS_RETURN_IF_ERROR(tx.InsertAudit(b));
+    AuditRecord c = a;
+    c.entity_id = 8;
+    return tx.InsertAudit(c);
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto rows, tx.ListAudit("claim", 7));
+    EXPECT_EQ(rows.size(), 2u);
+    if (rows.size() != 2) return absl::OkStatus();
+    EXPECT_EQ(rows[0].actor, std::optional<UserId>(w.annotators[0]));
+    EXPECT_EQ(rows[0].action, "claim.create");
+    EXPECT_EQ(rows[0].before_json, "null");
+    EXPECT_EQ(rows[0].after_json, R"({"task_id":1})");
+    EXPECT_EQ(rows[0].at, T0());
+    EXPECT_FALSE(rows[1].actor.has_value());
+    EXPECT_EQ(rows[1].action, "claim.expire");
+    EXPECT_EQ(rows[1].before_json, R"({"state":"active"})");
+    TS_ASSIGN_OR_RETURN(auto none, tx.ListAudit("submission", 7));
+    EXPECT_TRUE(none.empty());
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest, FailingTransactionChangesNothing) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 1, 1, 1));
+  int runs = 0;
+  absl::Status failed = Write([&](Tx& tx) -> absl::Status {
+    ++runs;
+    TS_RETURN_IF_ERROR(tx.InsertUser(MakeUser("ghost")).status());
+    TS_RETURN_IF_ERROR(tx.AddOpenSlots(w.tasks[0], -1));
+    TS_RETURN_IF_ERROR(
+        tx.InsertClaim(MakeClaim(w.tasks[0], w.pool, w.annotators[0]))
+            .status());
+    TS_ASSIGN_OR_RETURN(AccountId a,
+                        tx.EnsureAccount(AccountKind::kFunding, 9, "CNY"));
+    TS_ASSIGN_OR_RETURN(AccountId b,
+                        tx.EnsureAccount(AccountKind::kProject, 9, "CNY"));
+    TS_RETURN_IF_ERROR(tx.InsertJournal({Entry(a, -5), Entry(b, 5)}).status());
+    AuditRecord rec;
+    rec.action = "x";
+    rec.entity = "ghost";
+    rec.entity_id = 1;
+    rec.at = T0();
+    TS_RETURN_IF_ERROR(tx.InsertAudit(rec));
+    return absl::DataLossError("the use case changed its mind");
+  });
+  EXPECT_EQ(failed.code(), absl::StatusCode::kDataLoss) << failed;
+  EXPECT_EQ(runs, 1);
+
+  // A constraint violation after a good write: the good write goes too.
+  absl::Status dup = Write([&](Tx& tx) -> absl::Status {
+    TS_RETURN_IF_ERROR(tx.InsertUser(MakeUser("carol")).status());
+    return tx.InsertUser(MakeUser("a0")).status();
+  });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists) << dup;
+
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(int64_t users, tx.CountUsers());
+    EXPECT_EQ(users, 2);  // req and a0
+    TS_ASSIGN_OR_RETURN(auto ghost, tx.FindUserByName("ghost"));
+    EXPECT_FALSE(ghost.has_value());
+    TS_ASSIGN_OR_RETURN(auto carol, tx.FindUserByName("carol"));
+    EXPECT_FALSE(carol.has_value());
+    TS_ASSIGN_OR_RETURN(Task t, tx.GetTask(w.tasks[0]));
+    EXPECT_EQ(t.open_slots, 1);
+    TS_ASSIGN_OR_RETURN(auto active,
+                        tx.FindActiveClaim(w.annotators[0], w.pool));
+    EXPECT_FALSE(active.has_value());
+    TS_ASSIGN_OR_RETURN(auto account,
+                        tx.FindAccount(AccountKind::kFunding, 9, "CNY"));
+    EXPECT_FALSE(account.has_value());
+    TS_ASSIGN_OR_RETURN(int64_t sum, tx.SumAllEntries());
+    EXPECT_EQ(sum, 0);
+    TS_ASSIGN_OR_RETURN(auto audit, tx.ListAudit("ghost", 1));
+    EXPECT_TRUE(audit.empty());
+    return absl::OkStatus();
+  }));
+}
+
+// Failing transactions next to succeeding ones (on SQLite they share group
+// commits): every success is kept, every failure leaves nothing.
+TEST_P(StoreConformanceTest, FailuresDoNotDisturbConcurrentSuccesses) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const bool fail = (i + t) % 2 == 1;
+        absl::Status s = Write([&](Tx& tx) -> absl::Status {
+          TS_RETURN_IF_ERROR(
+              tx.InsertUser(
+                    MakeUser(absl::StrCat(fail ? "bad" : "good", t, "_", i)))
+                  .status());
+          if (fail) return absl::CancelledError("rolled back on purpose");
+          return absl::OkStatus();
+        });
+        if (s.ok() == fail) unexpected.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    for (int t = 0; t < kThreads; ++t) {
+      for (int i = 0; i < kPerThread; ++i) {
+        const bool fail = (i + t) % 2 == 1;
+        TS_ASSIGN_OR_RETURN(auto u, tx.FindUserByName(absl::StrCat(
+                                        fail ? "bad" : "good", t, "_", i)));
+        EXPECT_EQ(u.has_value(), !fail) << t << "_" << i;
+      }
+    }
+    TS_ASSIGN_OR_RETURN(int64_t users, tx.CountUsers());
+    EXPECT_EQ(users, kThreads * kPerThread / 2);
+    return absl::OkStatus();
+  }));
+}
+
+// Many annotators claiming from one hot pool at once, as Service::Claim does:
+// each task ends with exactly `overlap` claims, never two by one annotator.
+TEST_P(StoreConformanceTest, ConcurrentClaimsFillEveryTaskExactlyOverlapTimes) {
+  constexpr int kThreads = 8;
+  constexpr int kTasks = 100;
+  constexpr int kOverlap = 2;
+  TS_ASSERT_OK_AND_ASSIGN(World w,
+                          MakeWorld(store(), kThreads, kTasks, kOverlap));
+  std::vector<std::vector<ClaimId>> claimed(kThreads);
+  std::vector<absl::Status> errors(kThreads);
+  std::atomic<int> retries{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const UserId me = w.annotators[t];
+      for (int attempt = 0; attempt < 10'000; ++attempt) {
+        std::optional<ClaimId> got;
+        bool done = false;
+        absl::Status s = Write([&](Tx& tx) -> absl::Status {
+          got.reset();
+          done = false;
+          TS_ASSIGN_OR_RETURN(auto task, tx.FindClaimableTask(w.pool, me));
+          if (!task) {
+            done = true;
+            return absl::OkStatus();
+          }
+          TS_RETURN_IF_ERROR(tx.AddOpenSlots(*task, -1));
+          TS_ASSIGN_OR_RETURN(ClaimId id,
+                              tx.InsertClaim(MakeClaim(*task, w.pool, me)));
+          // Hand the work in so the next claim in this pool is allowed.
+          TS_RETURN_IF_ERROR(tx.UpdateClaimState(id, ClaimState::kActive,
+                                                 ClaimState::kSubmitted));
+          got = id;
+          return absl::OkStatus();
+        });
+        if (s.code() == absl::StatusCode::kAborted ||
+            s.code() == absl::StatusCode::kAlreadyExists) {
+          retries.fetch_add(1);
+          continue;
+        }
+        if (!s.ok()) {
+          errors[t] = s;
+          return;
+        }
+        if (done) return;
+        claimed[t].push_back(*got);
+      }
+      errors[t] = absl::DeadlineExceededError("too many attempts");
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_TRUE(errors[t].ok()) << errors[t];
+
+  std::map<int64_t, std::set<int64_t>> annotators_by_task;
+  int total = 0;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    annotators_by_task.clear();
+    total = 0;
+    for (int t = 0; t < kThreads; ++t) {
+      for (ClaimId id : claimed[t]) {
+        TS_ASSIGN_OR_RETURN(Claim c, tx.GetClaim(id));
+        EXPECT_EQ(c.annotator_id, w.annotators[t]);
+        EXPECT_TRUE(annotators_by_task[c.task_id.value]
+                        .insert(c.annotator_id.value)
+                        .second)
+            << "annotator " << c.annotator_id.value << " claimed task "
+            << c.task_id.value << " twice";
+        ++total;
+      }
+    }
+    for (TaskId id : w.tasks) {
+      TS_ASSIGN_OR_RETURN(Task task, tx.GetTask(id));
+      EXPECT_EQ(task.open_slots, 0) << "task " << id.value;
+      EXPECT_EQ(annotators_by_task[id.value].size(), size_t{kOverlap})
+          << "task " << id.value;
+    }
+    TS_ASSIGN_OR_RETURN(PoolStats stats, tx.GetPoolStats(w.pool));
+    EXPECT_EQ(stats.open_slots, 0);
+    EXPECT_EQ(stats.active_claims, 0);
+    // Nothing is left for anyone, not even a newcomer.
+    TS_ASSIGN_OR_RETURN(auto left, tx.FindClaimableTask(w.pool, w.requester));
+    EXPECT_FALSE(left.has_value());
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(total, kTasks * kOverlap);
+  EXPECT_EQ(annotators_by_task.size(), size_t{kTasks});
+}
+
+}  // namespace
+}  // namespace tessera::store
