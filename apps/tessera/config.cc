@@ -47,7 +47,7 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
       {"database", {"url", "durability", "pool_size"}},
       {"media", {"root"}},
       {"web", {"root"}},
-      {"jobs", {"lease_sweep_seconds"}},
+      {"jobs", {"lease_sweep_seconds", "aggregate_interval_seconds"}},
       {"auth", {"token_ttl_hours"}},
       {"log", {"level"}},
   };
@@ -79,10 +79,16 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
            Take(t, "media", "root", c.media_root, path),
            Take(t, "web", "root", c.web_root, path),
            Take(t, "jobs", "lease_sweep_seconds", c.lease_sweep_seconds, path),
+           Take(t, "jobs", "aggregate_interval_seconds",
+                c.aggregate_interval_seconds, path),
            Take(t, "auth", "token_ttl_hours", c.token_ttl_hours, path),
            Take(t, "log", "level", c.log_level, path),
        }) {
     if (!step.ok()) return step;
+  }
+  if (c.aggregate_interval_seconds < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": [jobs] aggregate_interval_seconds must be 0 (off) or more"));
   }
   return absl::OkStatus();
 }
@@ -100,6 +106,14 @@ absl::Status ApplyEnvironment(Config& c) {
         c.lease_sweep_seconds < 1) {
       return absl::InvalidArgumentError(
           "TESSERA_LEASE_SWEEP_SECONDS must be a positive integer");
+    }
+  }
+  if (auto v = env("TESSERA_AGGREGATE_INTERVAL_SECONDS")) {
+    if (!absl::SimpleAtoi(v, &c.aggregate_interval_seconds) ||
+        c.aggregate_interval_seconds < 0) {
+      return absl::InvalidArgumentError(
+          "TESSERA_AGGREGATE_INTERVAL_SECONDS must be 0 (off) or a positive "
+          "integer");
     }
   }
   return absl::OkStatus();

@@ -27,6 +27,7 @@ struct Config {
   std::string web_root;
   // [jobs]
   int lease_sweep_seconds = 5;
+  int aggregate_interval_seconds = 60;  // 0 disables quality aggregation
   // [auth]
   int token_ttl_hours = 24;
   // [log]
@@ -38,7 +39,7 @@ struct Config {
 absl::Status ApplyConfigFile(const std::string& path, Config& config);
 // Applies TESSERA_* environment variables (TESSERA_DB, TESSERA_LISTEN,
 // TESSERA_MEDIA, TESSERA_WEB, TESSERA_DURABILITY, TESSERA_LOG_LEVEL,
-// TESSERA_LEASE_SWEEP_SECONDS).
+// TESSERA_LEASE_SWEEP_SECONDS, TESSERA_AGGREGATE_INTERVAL_SECONDS).
 absl::Status ApplyEnvironment(Config& config);
 // Splits "host:port".
 absl::StatusOr<std::pair<std::string, uint16_t>> ParseListen(

@@ -17,6 +17,8 @@
 #include "nlohmann/json.hpp"
 #include "tessera/base/clock.h"
 #include "tessera/base/status.h"
+#include "tessera/cli/aggregate.h"
+#include "tessera/cli/agreement.h"
 #include "tessera/cli/demo.h"
 #include "tessera/http/api.h"
 #include "tessera/http/metrics.h"
@@ -183,6 +185,8 @@ int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
 
   jobs::RunnerOptions job_options;
   job_options.sweep_interval = absl::Seconds(config.lease_sweep_seconds);
+  job_options.aggregate_interval =
+      absl::Seconds(config.aggregate_interval_seconds);
   jobs::Runner runner(service, job_options, [](const absl::Status& s) {
     spdlog::warn("background job failed: {}", std::string(s.message()));
   });
@@ -291,6 +295,53 @@ int Main(int argc, char** argv) {
   add_db(demo_cmd);
   demo_cmd->add_option("--demo-dir", demo_dir, "demo data folder (default ./demo)");
 
+  CLI::App* aggregate = app.add_subcommand(
+      "aggregate",
+      "infer true labels, scores or boxes from crowd labels (docs/cli.md)");
+  cli::AggregateOptions aggregate_options;
+  aggregate->add_option("--labels", aggregate_options.labels_path,
+                        "answers CSV: item,worker,label (pairwise: "
+                        "worker,left,right,winner; boxes: "
+                        "image,worker,[label,]x1,y1,x2,y2)")
+      ->required();
+  aggregate->add_option("--kind", aggregate_options.kind,
+                        "categorical (default), numeric, pairwise or boxes");
+  aggregate->add_option(
+      "--method", aggregate_options.method,
+      "categorical: best (default), mv, wawa, ds, ocds, glad, mace; numeric: "
+      "mean (default), median, bias; pairwise: crowdbt (default), bt; boxes: "
+      "weighted (default), unweighted, single");
+  aggregate->add_option("--truth", aggregate_options.truth_path,
+                        "truth CSV: item,label (boxes: image,[label,]x1,y1,"
+                        "x2,y2) to report accuracy, MAE/RMSE or F1");
+  aggregate->add_option("--out", aggregate_options.out_path,
+                        "write the per-item result CSV here (atomically)");
+  aggregate->add_flag("--json", aggregate_options.json,
+                      "print one JSON object instead of a summary");
+  aggregate->add_flag("--keep-repeats", aggregate_options.keep_repeats,
+                      "keep every row when a worker answers an item more "
+                      "than once (default: conflicting repeats are an error)");
+  aggregate->add_option("--threads", aggregate_options.threads,
+                        "worker threads (default 0 = all cores)");
+
+  CLI::App* agreement = app.add_subcommand(
+      "agreement", "inter-annotator agreement of crowd labels (docs/cli.md)");
+  cli::AgreementOptions agreement_options;
+  agreement->add_option("--labels", agreement_options.labels_path,
+                        "answers CSV: item,worker,label (iou: boxes CSV)")
+      ->required();
+  agreement->add_option("--metric", agreement_options.metric,
+                        "alpha, fleiss, cohen, percent or iou")
+      ->required();
+  agreement->add_option("--level", agreement_options.level,
+                        "alpha only: nominal (default), ordinal, interval or "
+                        "ratio (the last three need numeric labels)");
+  agreement->add_flag("--json", agreement_options.json,
+                      "print one JSON object instead of a summary");
+  agreement->add_flag("--keep-repeats", agreement_options.keep_repeats,
+                      "keep every row when a worker labels an item more "
+                      "than once");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -313,6 +364,12 @@ int Main(int argc, char** argv) {
   if (!media.empty()) config.media_root = media;
   if (!durability.empty()) config.durability = durability;
 
+  if (aggregate->parsed()) {
+    return cli::RunAggregate(aggregate_options, std::cout, std::cerr);
+  }
+  if (agreement->parsed()) {
+    return cli::RunAgreement(agreement_options, std::cout, std::cerr);
+  }
   if (serve->parsed()) return Serve(config, demo, demo_dir, argv[0]);
   if (user_add->parsed()) {
     return UserAdd(config, username, roles, password_stdin);

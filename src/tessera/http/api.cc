@@ -197,6 +197,23 @@ class Api {
           WithId([this](Request&, const Principal& p, int64_t id) {
             return JsonOr(200, service_.PoolStats(p, PoolId(id)));
           }));
+    r.Add("POST", "/api/v1/pools/{id}/aggregate",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(201, service_.Aggregate(p, PoolId(id)));
+          }));
+    r.Add("GET", "/api/v1/pools/{id}/quality",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            std::optional<int> version;
+            if (auto raw = req.Query("version")) {
+              int v = 0;
+              if (!absl::SimpleAtoi(*raw, &v) || v < 1) {
+                return ErrorResponse(
+                    InvalidField("version", "must be a positive integer"));
+              }
+              version = v;
+            }
+            return JsonOr(200, service_.GetQuality(p, PoolId(id), version));
+          }));
     r.Add("POST", "/api/v1/pools/{id}/tasks",
           WithId([this](Request& req, const Principal& p, int64_t id) {
             auto body = TasksBody(req);

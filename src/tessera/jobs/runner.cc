@@ -1,6 +1,8 @@
 // Background job loop.
 #include "tessera/jobs/runner.h"
 
+#include <algorithm>
+
 namespace tessera::jobs {
 
 Runner::Runner(service::Service& service, RunnerOptions options,
@@ -19,7 +21,9 @@ void Runner::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-int Runner::RunOnce() {
+int Runner::RunOnce() { return Pass(/*aggregate=*/true); }
+
+int Runner::Pass(bool aggregate) {
   int changed = 0;
   // Expire in batches until none are left.
   while (true) {
@@ -37,14 +41,36 @@ int Runner::RunOnce() {
   } else {
     changed += *opened;
   }
+  if (aggregate && options_.aggregate_interval > absl::ZeroDuration()) {
+    constexpr int kPoolsPerCall = 100;
+    while (true) {
+      auto n = service_.AggregateStalePools(kPoolsPerCall);
+      if (!n.ok()) {
+        if (on_error_) on_error_(n.status());
+        break;
+      }
+      changed += *n;
+      if (*n < kPoolsPerCall) break;
+    }
+  }
   return changed;
 }
 
 void Runner::Loop() {
+  const bool aggregating = options_.aggregate_interval > absl::ZeroDuration();
+  absl::Time next_aggregate = absl::Now();  // once at start, then per interval
   while (true) {
-    RunOnce();
+    absl::Time now = absl::Now();
+    bool aggregate = aggregating && now >= next_aggregate;
+    if (aggregate) next_aggregate = now + options_.aggregate_interval;
+    Pass(aggregate);
+    absl::Duration wait = options_.sweep_interval;
+    if (aggregating) {
+      wait = std::min(wait, std::max(absl::ZeroDuration(),
+                                     next_aggregate - absl::Now()));
+    }
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.sweep_interval);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
     if (stopping_) return;
   }
 }

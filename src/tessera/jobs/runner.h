@@ -1,7 +1,8 @@
 // Background jobs of `tessera serve`: the lease sweep (expired claims go back
-// to their pool) and scheduled pool releases. Safe to run in several server
-// processes over one PostgreSQL: each pass is one transaction and expired
-// claims are taken with SKIP LOCKED.
+// to their pool), scheduled pool releases and per-pool quality aggregation.
+// Safe to run in several server processes over one PostgreSQL: each pass is
+// one transaction, expired claims are taken with SKIP LOCKED, and a quality
+// snapshot another process has already written is skipped.
 #pragma once
 
 #include <functional>
@@ -15,7 +16,11 @@
 namespace tessera::jobs {
 
 struct RunnerOptions {
+  // Lease sweep and scheduled releases.
   absl::Duration sweep_interval = absl::Seconds(5);
+  // How often pools whose submissions changed get a new quality snapshot
+  // (Service::AggregateStalePools); zero or negative disables the job.
+  absl::Duration aggregate_interval = absl::Seconds(60);
 };
 
 // Runs the jobs on one thread until Stop(). Thread-safe.
@@ -34,6 +39,8 @@ class Runner {
 
  private:
   void Loop();
+  // One pass of the sweep and release jobs, plus aggregation when asked.
+  int Pass(bool aggregate);
 
   service::Service& service_;
   RunnerOptions options_;

@@ -188,6 +188,27 @@ bool ReleasedToWorkers(const domain::Pool& pool) {
   return pool.state != PoolState::kDraft;
 }
 
+// The common part of a submit or revise request.
+struct WorkBody {
+  const json* result;
+  std::optional<int64_t> active_seconds;
+};
+
+absl::StatusOr<WorkBody> ParseWorkBody(const json& body,
+                                       absl::string_view idempotency_key) {
+  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
+  auto result = body.find("result");
+  if (result == body.end()) return InvalidField("result", "is required");
+  TS_ASSIGN_OR_RETURN(auto active_seconds, OptionalInt(body, "active_seconds"));
+  if (active_seconds && (*active_seconds < 0 || *active_seconds > 7 * 86400)) {
+    return InvalidField("active_seconds", "must be from 0 to 604800");
+  }
+  if (idempotency_key.size() > 200) {
+    return InvalidField("Idempotency-Key", "must be at most 200 characters");
+  }
+  return WorkBody{&*result, active_seconds};
+}
+
 absl::StatusOr<json> ParseTaskSpec(const json& body, absl::string_view field) {
   TS_RETURN_IF_ERROR(RequireObject(body, field));
   return body;
@@ -753,16 +774,9 @@ absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
                                      const json& body,
                                      absl::string_view idempotency_key) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
-  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
-  auto result = body.find("result");
-  if (result == body.end()) return InvalidField("result", "is required");
-  TS_ASSIGN_OR_RETURN(auto active_seconds, OptionalInt(body, "active_seconds"));
-  if (active_seconds && (*active_seconds < 0 || *active_seconds > 7 * 86400)) {
-    return InvalidField("active_seconds", "must be from 0 to 604800");
-  }
-  if (idempotency_key.size() > 200) {
-    return InvalidField("Idempotency-Key", "must be at most 200 characters");
-  }
+  TS_ASSIGN_OR_RETURN(WorkBody work, ParseWorkBody(body, idempotency_key));
+  const json* result = work.result;
+  std::optional<int64_t> active_seconds = work.active_seconds;
   absl::Time now = clock_.Now();
   json out;
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
@@ -839,16 +853,9 @@ absl::StatusOr<json> Service::Revise(const Principal& p, SubmissionId id,
                                      const json& body,
                                      absl::string_view idempotency_key) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
-  TS_RETURN_IF_ERROR(RequireObject(body, "body"));
-  auto result = body.find("result");
-  if (result == body.end()) return InvalidField("result", "is required");
-  TS_ASSIGN_OR_RETURN(auto active_seconds, OptionalInt(body, "active_seconds"));
-  if (active_seconds && (*active_seconds < 0 || *active_seconds > 7 * 86400)) {
-    return InvalidField("active_seconds", "must be from 0 to 604800");
-  }
-  if (idempotency_key.size() > 200) {
-    return InvalidField("Idempotency-Key", "must be at most 200 characters");
-  }
+  TS_ASSIGN_OR_RETURN(WorkBody work, ParseWorkBody(body, idempotency_key));
+  const json* result = work.result;
+  std::optional<int64_t> active_seconds = work.active_seconds;
   absl::Time now = clock_.Now();
   json out;
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {

@@ -113,13 +113,33 @@ class Service {
   // kNotFound. http(s) URLs are returned as they are.
   absl::StatusOr<std::string> TaskImage(const Principal& p, TaskId task);
 
+  // Quality (requester owning the pool, or admin; defined in quality.cc,
+  // snapshot shape in quality.h). Aggregate infers truth over the pool's
+  // submissions now and stores the result as the pool's next snapshot
+  // version; GetQuality returns the latest snapshot (or `version`), kNotFound
+  // when there is none.
+  absl::StatusOr<json> Aggregate(const Principal& p, PoolId pool);
+  absl::StatusOr<json> GetQuality(const Principal& p, PoolId pool,
+                                  std::optional<int> version = std::nullopt);
+
   // Background jobs. Return how many rows they changed.
   absl::StatusOr<int> ExpireLeases(int limit = 500);
   absl::StatusOr<int> OpenDuePools();
+  // Snapshots every pool whose submissions changed since its latest snapshot
+  // (at most `limit` pools per call). Safe in several processes at once: a
+  // pool another process has just snapshotted is skipped. Returns how many
+  // snapshots it wrote; on failures, tries every pool and then returns the
+  // first error.
+  absl::StatusOr<int> AggregateStalePools(int limit = 100);
 
  private:
   absl::Status Write(absl::FunctionRef<absl::Status(store::Tx&)> fn);
   absl::Status Read(absl::FunctionRef<absl::Status(store::Tx&)> fn);
+  // Snapshots one pool (quality.cc). `actor` is the caller, who must own
+  // the pool (nullopt: the job). With `only_if_stale`, returns nullopt when
+  // the latest snapshot already covers the pool's current inputs.
+  absl::StatusOr<std::optional<json>> AggregatePool(
+      const std::optional<Principal>& actor, PoolId pool, bool only_if_stale);
 
   struct CachedSession {
     Principal principal;

@@ -41,6 +41,40 @@ struct PoolStats {
   int64_t first_pass_accepted = 0;
 };
 
+// One stored quality snapshot of a pool (see service/quality.h for `body`).
+struct QualitySnapshot {
+  int64_t id = 0;
+  PoolId pool_id;
+  int version = 0;  // 1, 2, 3, ... per pool
+  absl::Time created_at;
+  // What the snapshot covers: the highest submission id of the pool and the
+  // pool's input mark (PoolInputMark::mark) when its inputs were read.
+  int64_t submissions_seen = 0;
+  int64_t input_mark = 0;
+  std::string method;     // e.g. "dawid_skene", "none"
+  std::string body_json;  // the snapshot itself
+};
+
+// The inputs of aggregation for one submission: its latest round's result.
+struct PoolResult {
+  SubmissionId submission_id;
+  TaskId task_id;
+  UserId annotator_id;
+  domain::SubmissionState state = domain::SubmissionState::kPendingReview;
+  int round = 0;
+  std::string result_json;
+};
+
+// Tells whether a pool's aggregation inputs changed. `mark` is the sum of
+// every submission's round plus the number of rejected submissions: a new
+// submission, a revision and a rejection each change it, while review leases
+// and acceptances (which change no input) do not.
+struct PoolInputMark {
+  int64_t submissions = 0;        // all submissions, any state
+  int64_t max_submission_id = 0;  // 0 when none
+  int64_t mark = 0;
+};
+
 // One transaction. Errors follow sql_conn.h: kAlreadyExists for a unique
 // violation, kAborted to retry, kNotFound from Get* when the row is absent.
 // Not thread-safe; valid only inside the Store::Run callback that made it.
@@ -147,6 +181,27 @@ class Tx {
       AccountId account, int limit) = 0;
   // Sum of every entry ever written, per the invariant always zero.
   virtual absl::StatusOr<int64_t> SumAllEntries() = 0;
+
+  // Quality snapshots and their inputs.
+  // kAlreadyExists when the pool already has a snapshot of that version (a
+  // concurrent writer won: re-read the latest version and retry). Returns
+  // the new row's id.
+  virtual absl::StatusOr<int64_t> InsertQualitySnapshot(
+      const QualitySnapshot& snapshot) = 0;
+  // The pool's highest-version snapshot, if any.
+  virtual absl::StatusOr<std::optional<QualitySnapshot>>
+  FindLatestQualitySnapshot(PoolId pool) = 0;
+  virtual absl::StatusOr<std::optional<QualitySnapshot>> FindQualitySnapshot(
+      PoolId pool, int version) = 0;
+  // Every submission of `pool` not rejected, with its latest round's result,
+  // ordered by task id then submission id. One query.
+  virtual absl::StatusOr<std::vector<PoolResult>> ListPoolResults(
+      PoolId pool) = 0;
+  // Zeroes when the pool has no submissions.
+  virtual absl::StatusOr<PoolInputMark> GetPoolInputMark(PoolId pool) = 0;
+  // Pools with submissions whose input mark or highest submission id differs
+  // from their latest snapshot's (or that have none), lowest id first.
+  virtual absl::StatusOr<std::vector<PoolId>> ListStalePools(int limit) = 0;
 
   // Audit trail.
   virtual absl::Status InsertAudit(const domain::AuditRecord& record) = 0;

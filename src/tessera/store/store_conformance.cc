@@ -1204,5 +1204,163 @@ TEST_P(StoreConformanceTest, ConcurrentClaimsFillEveryTaskExactlyOverlapTimes) {
   EXPECT_EQ(annotators_by_task.size(), size_t{kTasks});
 }
 
+
+TEST_P(StoreConformanceTest, QualitySnapshotsAndTheirInputs) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 3, 2, 3));
+  PoolId empty_pool;
+  // a0: task 0, round 1; a1: task 0, rejected; a2: task 0, revised to round
+  // 2; a0: task 1, accepted.
+  std::vector<SubmissionId> sids;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    sids.clear();
+    TS_ASSIGN_OR_RETURN(empty_pool, tx.InsertPool(MakePool(w.project, 1)));
+    struct Work {
+      int who, task;
+      SubmissionState state;
+      std::vector<std::string> rounds;
+    };
+    const std::vector<Work> work = {
+        {0, 0, SubmissionState::kPendingReview, {R"({"label":"cat"})"}},
+        {1, 0, SubmissionState::kRejected, {R"({"label":"dog"})"}},
+        {2, 0, SubmissionState::kPendingReview,
+         {R"({"label":"cat"})", R"({"label":"dog"})"}},
+        {0, 1, SubmissionState::kAccepted, {R"({"label":"dog"})"}},
+    };
+    for (const Work& k : work) {
+      Claim c = MakeClaim(w.tasks[k.task], w.pool, w.annotators[k.who],
+                          ClaimState::kSubmitted);
+      TS_ASSIGN_OR_RETURN(ClaimId cid, tx.InsertClaim(c));
+      Submission s = MakeSubmission(c, cid, k.state);
+      s.round = static_cast<int>(k.rounds.size());
+      TS_ASSIGN_OR_RETURN(SubmissionId sid, tx.InsertSubmission(s));
+      for (size_t r = 0; r < k.rounds.size(); ++r) {
+        Round round;
+        round.submission_id = sid;
+        round.round = static_cast<int>(r + 1);
+        round.result_json = k.rounds[r];
+        round.submitted_at = T0();
+        TS_RETURN_IF_ERROR(tx.InsertRound(round));
+      }
+      sids.push_back(sid);
+    }
+    return absl::OkStatus();
+  }));
+
+  PoolInputMark mark;
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto results, tx.ListPoolResults(w.pool));
+    EXPECT_EQ(results.size(), 3u);  // the rejected one is left out
+    if (results.size() != 3) return absl::OkStatus();
+    EXPECT_EQ(results[0].submission_id, sids[0]);
+    EXPECT_EQ(results[0].task_id, w.tasks[0]);
+    EXPECT_EQ(results[0].annotator_id, w.annotators[0]);
+    EXPECT_EQ(results[0].state, SubmissionState::kPendingReview);
+    EXPECT_EQ(results[0].round, 1);
+    EXPECT_EQ(results[0].result_json, R"({"label":"cat"})");
+    EXPECT_EQ(results[1].submission_id, sids[2]);
+    EXPECT_EQ(results[1].round, 2);
+    EXPECT_EQ(results[1].result_json, R"({"label":"dog"})");  // latest round
+    EXPECT_EQ(results[2].submission_id, sids[3]);
+    EXPECT_EQ(results[2].task_id, w.tasks[1]);
+    EXPECT_EQ(results[2].state, SubmissionState::kAccepted);
+    TS_ASSIGN_OR_RETURN(auto none, tx.ListPoolResults(empty_pool));
+    EXPECT_TRUE(none.empty());
+
+    TS_ASSIGN_OR_RETURN(mark, tx.GetPoolInputMark(w.pool));
+    EXPECT_EQ(mark.submissions, 4);
+    EXPECT_EQ(mark.max_submission_id, sids[3].value);
+    EXPECT_EQ(mark.mark, 1 + 1 + 2 + 1 + 1);  // rounds, plus one rejection
+    TS_ASSIGN_OR_RETURN(PoolInputMark zero, tx.GetPoolInputMark(empty_pool));
+    EXPECT_EQ(zero.submissions, 0);
+    EXPECT_EQ(zero.max_submission_id, 0);
+    EXPECT_EQ(zero.mark, 0);
+
+    // Pools without submissions are never stale; ours has no snapshot yet.
+    TS_ASSIGN_OR_RETURN(auto stale, tx.ListStalePools(10));
+    EXPECT_THAT(stale, ElementsAre(w.pool));
+    TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshot(w.pool));
+    EXPECT_FALSE(latest.has_value());
+    return absl::OkStatus();
+  }));
+
+  QualitySnapshot v1;
+  v1.pool_id = w.pool;
+  v1.version = 1;
+  v1.created_at = T0();
+  v1.submissions_seen = mark.max_submission_id;
+  v1.input_mark = mark.mark - 1;  // as if taken before the rejection
+  v1.method = "dawid_skene_smoothed";
+  v1.body_json = R"({"tasks":[]})";
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(v1.id, tx.InsertQualitySnapshot(v1));
+    return absl::OkStatus();
+  }));
+  EXPECT_GT(v1.id, 0);
+  // One row per (pool, version): a second writer of version 1 loses.
+  EXPECT_EQ(Write([&](Tx& tx) {
+              return tx.InsertQualitySnapshot(v1).status();
+            }).code(),
+            absl::StatusCode::kAlreadyExists);
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto stale, tx.ListStalePools(10));
+    EXPECT_THAT(stale, ElementsAre(w.pool));  // the mark differs
+    return absl::OkStatus();
+  }));
+
+  QualitySnapshot v2 = v1;
+  v2.version = 2;
+  v2.created_at = T0() + absl::Seconds(5);
+  v2.input_mark = mark.mark;
+  v2.body_json = R"({"tasks":[1]})";
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(v2.id, tx.InsertQualitySnapshot(v2));
+    // Another pool may use the same version numbers.
+    QualitySnapshot other = v1;
+    other.pool_id = empty_pool;
+    return tx.InsertQualitySnapshot(other).status();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto stale, tx.ListStalePools(10));
+    EXPECT_TRUE(stale.empty());  // the latest covers the current inputs
+    TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshot(w.pool));
+    EXPECT_TRUE(latest.has_value());
+    if (!latest) return absl::OkStatus();
+    EXPECT_EQ(latest->id, v2.id);
+    EXPECT_EQ(latest->version, 2);
+    EXPECT_EQ(latest->body_json, R"({"tasks":[1]})");
+    TS_ASSIGN_OR_RETURN(auto first, tx.FindQualitySnapshot(w.pool, 1));
+    EXPECT_TRUE(first.has_value());
+    if (!first) return absl::OkStatus();
+    EXPECT_EQ(first->id, v1.id);
+    EXPECT_EQ(first->pool_id, w.pool);
+    EXPECT_EQ(first->created_at, T0());
+    EXPECT_EQ(first->submissions_seen, mark.max_submission_id);
+    EXPECT_EQ(first->input_mark, mark.mark - 1);
+    EXPECT_EQ(first->method, "dawid_skene_smoothed");
+    EXPECT_EQ(first->body_json, R"({"tasks":[]})");
+    TS_ASSIGN_OR_RETURN(auto missing, tx.FindQualitySnapshot(w.pool, 3));
+    EXPECT_FALSE(missing.has_value());
+    return absl::OkStatus();
+  }));
+
+  // A new submission makes the pool stale again.
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    Claim c = MakeClaim(w.tasks[1], w.pool, w.annotators[1],
+                        ClaimState::kSubmitted);
+    TS_ASSIGN_OR_RETURN(ClaimId cid, tx.InsertClaim(c));
+    return tx
+        .InsertSubmission(
+            MakeSubmission(c, cid, SubmissionState::kPendingReview))
+        .status();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto stale, tx.ListStalePools(10));
+    EXPECT_THAT(stale, ElementsAre(w.pool));
+    TS_ASSIGN_OR_RETURN(auto limited, tx.ListStalePools(0));
+    EXPECT_TRUE(limited.empty());
+    return absl::OkStatus();
+  }));
+}
+
 }  // namespace
 }  // namespace tessera::store

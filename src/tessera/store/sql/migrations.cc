@@ -135,6 +135,22 @@ CREATE TABLE audit (
 CREATE INDEX audit_entity ON audit(entity, entity_id);
 )sql";
 
+// Versioned per-pool quality snapshots (truth inference, annotator quality,
+// agreement), written by `POST /pools/{id}/aggregate` and the aggregation job.
+constexpr const char* kV2 = R"sql(
+CREATE TABLE quality_snapshots (
+  id INTEGER PRIMARY KEY,
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  version INTEGER NOT NULL CHECK (version >= 1),
+  created_at INTEGER NOT NULL,
+  submissions_seen INTEGER NOT NULL,
+  input_mark INTEGER NOT NULL,
+  method TEXT NOT NULL,
+  body TEXT NOT NULL,
+  UNIQUE (pool_id, version)
+);
+)sql";
+
 std::string Adapt(const Dialect& dialect, const char* sql) {
   if (dialect.name != "postgres") return sql;
   return absl::StrReplaceAll(sql, {{"INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"},
@@ -145,7 +161,8 @@ std::string Adapt(const Dialect& dialect, const char* sql) {
 
 std::vector<Migration> Migrations(const Dialect& dialect) {
   return {{1, "users, projects, pools, tasks, claims, review, ledger, audit",
-           Adapt(dialect, kV1)}};
+           Adapt(dialect, kV1)},
+          {2, "quality snapshots", Adapt(dialect, kV2)}};
 }
 
 }  // namespace tessera::store

@@ -184,6 +184,27 @@ absl::StatusOr<Round> RowToRound(const SqlRow& r) {
   return d;
 }
 
+constexpr const char* kSnapshotCols =
+    "id, pool_id, version, created_at, submissions_seen, input_mark, method, "
+    "body";
+QualitySnapshot RowToSnapshot(const SqlRow& r) {
+  QualitySnapshot q;
+  q.id = Int(r[0]);
+  q.pool_id = PoolId(Int(r[1]));
+  q.version = static_cast<int>(Int(r[2]));
+  q.created_at = FromMicros(Int(r[3]));
+  q.submissions_seen = Int(r[4]);
+  q.input_mark = Int(r[5]);
+  q.method = Text(r[6]);
+  q.body_json = Text(r[7]);
+  return q;
+}
+
+// PoolInputMark::mark over the submissions in scope (an aggregate).
+constexpr const char* kInputMark =
+    "CAST(COALESCE(SUM(round), 0) + COALESCE(SUM(CASE WHEN state = "
+    "'rejected' THEN 1 ELSE 0 END), 0) AS BIGINT)";
+
 class SqlTx final : public Tx {
  public:
   SqlTx(SqlConn& conn, const Dialect& dialect)
@@ -390,8 +411,20 @@ class SqlTx final : public Tx {
         "SELECT t.id FROM tasks t WHERE t.pool_id = ? AND t.open_slots > 0 "
         "AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.task_id = t.id AND "
         "c.annotator_id = ?) ORDER BY t.id LIMIT 1";
-    if (dialect_.skip_locked) sql += " FOR UPDATE OF t SKIP LOCKED";
-    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, {pool.value, annotator.value}));
+    if (!dialect_.skip_locked) {
+      TS_ASSIGN_OR_RETURN(auto rows, Q(sql, {pool.value, annotator.value}));
+      if (rows.empty()) return std::nullopt;
+      return TaskId(Int(rows[0][0]));
+    }
+    // Skip tasks other claimers hold locked; if that leaves none, the only
+    // candidates may be locked ones with a slot left after their claim
+    // commits, so wait for them rather than report an empty pool early.
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql + " FOR UPDATE OF t SKIP LOCKED",
+                                     {pool.value, annotator.value}));
+    if (rows.empty()) {
+      TS_ASSIGN_OR_RETURN(rows, Q(sql + " FOR UPDATE OF t",
+                                  {pool.value, annotator.value}));
+    }
     if (rows.empty()) return std::nullopt;
     return TaskId(Int(rows[0][0]));
   }
@@ -698,6 +731,90 @@ class SqlTx final : public Tx {
                      "ledger_entries",
                      {}));
     return Int(rows[0][0]);
+  }
+
+  // Quality snapshots.
+  absl::StatusOr<int64_t> InsertQualitySnapshot(
+      const QualitySnapshot& q) override {
+    return InsertReturningId(
+        "INSERT INTO quality_snapshots (pool_id, version, created_at, "
+        "submissions_seen, input_mark, method, body) VALUES (?, ?, ?, ?, ?, "
+        "?, ?) RETURNING id",
+        {q.pool_id.value, int64_t{q.version}, Micros(q.created_at),
+         q.submissions_seen, q.input_mark, q.method, q.body_json});
+  }
+  absl::StatusOr<std::optional<QualitySnapshot>> FindLatestQualitySnapshot(
+      PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q(absl::StrCat("SELECT ", kSnapshotCols,
+                                  " FROM quality_snapshots WHERE pool_id = ? "
+                                  "ORDER BY version DESC LIMIT 1"),
+                     {pool.value}));
+    if (rows.empty()) return std::nullopt;
+    return RowToSnapshot(rows[0]);
+  }
+  absl::StatusOr<std::optional<QualitySnapshot>> FindQualitySnapshot(
+      PoolId pool, int version) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q(absl::StrCat("SELECT ", kSnapshotCols,
+                                  " FROM quality_snapshots WHERE pool_id = ? "
+                                  "AND version = ?"),
+                     {pool.value, int64_t{version}}));
+    if (rows.empty()) return std::nullopt;
+    return RowToSnapshot(rows[0]);
+  }
+  absl::StatusOr<std::vector<PoolResult>> ListPoolResults(
+      PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT s.id, s.task_id, s.annotator_id, s.state, s.round, r.result "
+          "FROM submissions s JOIN rounds r ON r.submission_id = s.id AND "
+          "r.round = s.round WHERE s.pool_id = ? AND s.state <> 'rejected' "
+          "ORDER BY s.task_id, s.id",
+          {pool.value}));
+    std::vector<PoolResult> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) {
+      PoolResult p;
+      p.submission_id = SubmissionId(Int(r[0]));
+      p.task_id = TaskId(Int(r[1]));
+      p.annotator_id = UserId(Int(r[2]));
+      TS_ASSIGN_OR_RETURN(p.state,
+                          domain::ParseSubmissionState(Text(r[3]), "state"));
+      p.round = static_cast<int>(Int(r[4]));
+      p.result_json = Text(r[5]);
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+  absl::StatusOr<PoolInputMark> GetPoolInputMark(PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat("SELECT COUNT(*), COALESCE(MAX(id), 0), ", kInputMark,
+                       " FROM submissions WHERE pool_id = ?"),
+          {pool.value}));
+    PoolInputMark m;
+    m.submissions = Int(rows[0][0]);
+    m.max_submission_id = Int(rows[0][1]);
+    m.mark = Int(rows[0][2]);
+    return m;
+  }
+  absl::StatusOr<std::vector<PoolId>> ListStalePools(int limit) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat(
+              "SELECT m.pool_id FROM (SELECT pool_id, MAX(id) AS max_id, ",
+              kInputMark,
+              " AS mark FROM submissions GROUP BY pool_id) m "
+              "LEFT JOIN quality_snapshots q ON q.pool_id = m.pool_id AND "
+              "q.version = (SELECT MAX(version) FROM quality_snapshots l "
+              "WHERE l.pool_id = m.pool_id) "
+              "WHERE q.id IS NULL OR q.submissions_seen <> m.max_id OR "
+              "q.input_mark <> m.mark ORDER BY m.pool_id LIMIT ?"),
+          {int64_t{limit}}));
+    std::vector<PoolId> out;
+    for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
+    return out;
   }
 
   // Audit.

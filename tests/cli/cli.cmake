@@ -1,0 +1,16 @@
+# End-to-end tests of `tessera aggregate` and `tessera agreement`: the built
+# binary run as a child process on the golden data (included by
+# tests/CMakeLists.txt after golden/golden.cmake, which unpacks the data).
+if(NOT DEFINED TESSERA_GOLDEN_DATA)
+  message(FATAL_ERROR "cli/cli.cmake needs golden/golden.cmake included first")
+endif()
+
+tessera_test(cli_e2e_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli_e2e_test.cc
+  DEPS nlohmann_json::nlohmann_json)
+target_compile_definitions(cli_e2e_test PRIVATE
+  TESSERA_BINARY="$<TARGET_FILE:tessera>"
+  TESSERA_CROWD_LABELS_DIR="${TESSERA_GOLDEN_DATA}/crowd-labels"
+  TESSERA_PEDESTRIANS_DIR="${CMAKE_CURRENT_LIST_DIR}/../golden/data/pedestrians")
+# The binary under test is built before the test.
+add_dependencies(cli_e2e_test tessera)
