@@ -58,6 +58,12 @@ struct Options {
   int growth_threads = 8;
   int growth_connections = 64;
   std::string durability = "full";
+  // Passed to `tessera serve --config` (e.g. [server] worker_threads).
+  std::string server_config;
+  // Row label instead of the backend name (e.g. "sqlite-normal, 128 workers").
+  std::string label;
+  // Matrix without the in-process limit (no ratio rows).
+  bool skip_inproc = false;
 };
 
 void Log(const std::string& s) { std::cerr << "[loadgen] " << s << std::endl; }
@@ -122,6 +128,10 @@ absl::StatusOr<std::unique_ptr<Db>> FreshDb(const Options& o,
 
 std::vector<std::string> ServerArgs(const Options& o, const Db& db) {
   std::vector<std::string> args = {"--db", db.url, "--media", o.workdir};
+  if (!o.server_config.empty()) {
+    args.push_back("--config");
+    args.push_back(o.server_config);
+  }
   if (!db.postgres) {
     args.push_back("--durability");
     args.push_back(db.durability);
@@ -292,7 +302,11 @@ absl::StatusOr<PhaseRow> RunPhase(const Options& o, ServerProcess& server,
 
 absl::Status Matrix(const Options& o) {
   // 1. The storage limit, in process.
-  TS_ASSIGN_OR_RETURN(auto limit, MeasureInproc(o));
+  std::pair<double, double> limit = {0, 0};
+  if (!o.skip_inproc) {
+    TS_ASSIGN_OR_RETURN(limit, MeasureInproc(o));
+  }
+  const std::string label = o.label.empty() ? o.backend : o.label;
 
   // 2. Over HTTP, on another fresh database.
   TS_ASSIGN_OR_RETURN(auto db, FreshDb(o, o.backend, "http"));
@@ -328,11 +342,11 @@ absl::Status Matrix(const Options& o) {
         PhaseRow a,
         RunPhase(o, *server, CycleKind::kAnnotate, f.pool.value,
                  Slice(f.annotators, c), o.seconds, INT64_MAX, 0, "http.md",
-                 o.backend));
+                 label));
     annotate.emplace_back(c, a);
     TS_RETURN_IF_ERROR(RunPhase(o, *server, CycleKind::kReview, f.pool.value,
                                 Slice(f.reviewers, c), o.review_seconds,
-                                INT64_MAX, 0, "http.md", o.backend)
+                                INT64_MAX, 0, "http.md", label)
                            .status());
   }
   // Annotators who think between tasks: the largest level again, paced
@@ -342,7 +356,7 @@ absl::Status Matrix(const Options& o) {
     TS_RETURN_IF_ERROR(RunPhase(o, *server, CycleKind::kAnnotate, f.pool.value,
                                 Slice(f.annotators, max_conns), o.seconds,
                                 INT64_MAX, o.paced_think_ms, "http.md",
-                                o.backend)
+                                label)
                            .status());
   }
   ServerProcess::Memory mem = server->ReadMemory();
@@ -351,9 +365,10 @@ absl::Status Matrix(const Options& o) {
                    "), VmHWM ", Fmt(Mib(mem.hwm_kib), 0), " MiB"));
 
   // 3. The ratio against the in-process limit.
+  if (o.skip_inproc) return absl::OkStatus();
   for (auto& [c, a] : annotate) {
     Append(o, "ratio.md",
-           absl::StrCat("| ", o.backend, " | ", c, " | ",
+           absl::StrCat("| ", label, " | ", c, " | ",
                         Fmt(a.cycles_per_second, 0), " | ",
                         Fmt(limit.first, 0), " | ",
                         Fmt(a.cycles_per_second / limit.first * 100, 0),
@@ -461,6 +476,8 @@ int Main(int argc, char** argv) {
                   "threads running the client io_context");
     c->add_option("--inproc-seconds", o.inproc_seconds,
                   "seconds per in-process run");
+    c->add_option("--server-config", o.server_config,
+                  "TOML file passed to `tessera serve --config`");
   };
   CLI::App* matrix = app.add_subcommand("matrix", "HTTP load + in-process limit");
   common(matrix);
@@ -476,6 +493,10 @@ int Main(int argc, char** argv) {
   matrix->add_option("--inproc-threads", o.inproc_threads, "threads");
   matrix->add_option("--inproc-claim-only", o.inproc_claim_only,
                      "one-shot annotators (claims) for the claim-only run");
+  matrix->add_option("--label", o.label,
+                     "row label instead of the backend name");
+  matrix->add_flag("--skip-inproc", o.skip_inproc,
+                   "skip the in-process limit (and the ratio rows)");
   CLI::App* growth = app.add_subcommand("growth", "claim latency vs pool size");
   common(growth);
   growth->add_option("--sizes", sizes, "pool sizes, e.g. 10000,1000000");

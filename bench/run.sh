@@ -8,7 +8,10 @@
 # Env:   BUILD_DIR (default build), BENCH_SECONDS (annotate window per level,
 #        default 10), BENCH_BACKENDS (default "sqlite-full sqlite-normal
 #        postgres"), BENCH_GROWTH_SIZES (default 10000,1000000),
-#        BENCH_KEEP=1 keeps the work directory (databases, server logs).
+#        BENCH_KEEP=1 keeps the work directory (databases, server logs),
+#        BENCH_WORKER_THREADS (e.g. "32 128": extra runs at 1,000 connections
+#        with `[server] worker_threads` set to each value; default none) on
+#        BENCH_WORKER_BACKENDS (default "sqlite-full sqlite-normal").
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,6 +21,8 @@ LOADGEN="${BUILD_DIR}/bench/tessera-loadgen"
 WINDOW="${BENCH_SECONDS:-10}"
 BACKENDS="${BENCH_BACKENDS:-sqlite-full sqlite-normal postgres}"
 GROWTH_SIZES="${BENCH_GROWTH_SIZES:-10000,1000000}"
+WORKER_THREADS="${BENCH_WORKER_THREADS:-}"
+WORKER_BACKENDS="${BENCH_WORKER_BACKENDS:-sqlite-full sqlite-normal}"
 
 for bin in "${TESSERA}" "${LOADGEN}"; do
   if [[ ! -x "${bin}" ]]; then
@@ -28,7 +33,8 @@ done
 
 # PostgreSQL rows need a server: re-run under scripts/with-postgres, which
 # starts a throwaway one and stops it when we are done.
-if [[ " ${BACKENDS} " == *" postgres "* && -z "${TESSERA_TEST_PG_URL:-}" ]]; then
+if [[ " ${BACKENDS} ${WORKER_THREADS:+${WORKER_BACKENDS}} " == *" postgres "* &&
+      -z "${TESSERA_TEST_PG_URL:-}" ]]; then
   exec bash scripts/with-postgres "$0" "$@"
 fi
 
@@ -59,7 +65,7 @@ trap 'exit 143' TERM
 # Runs the load generator in the background so that signals reach us at once.
 loadgen() {
   "${LOADGEN}" "$@" --tessera "${TESSERA}" --workdir "${work}" \
-    --report-dir "${report}" >/dev/null &
+    --report-dir "${report_dir:-${report}}" >/dev/null &
   child=$!
   local rc=0
   wait "${child}" || rc=$?
@@ -80,6 +86,20 @@ echo "== pool growth (${GROWTH_SIZES})" >&2
 loadgen growth --sizes "${GROWTH_SIZES}" --durability full --cycles 4000 \
   --threads 8 --connections 64 --inproc-seconds 5 ||
   { echo "run.sh: growth failed" >&2; failed=1; }
+# Handler threads: the same 1,000-connection HTTP load (no in-process part)
+# against servers started with `[server] worker_threads = N`.
+for threads in ${WORKER_THREADS}; do
+  printf '[server]\nworker_threads = %d\n' "${threads}" >"${work}/workers-${threads}.toml"
+  for backend in ${WORKER_BACKENDS}; do
+    echo "== ${backend}, ${threads} worker threads" >&2
+    report_dir="${report}/workers" loadgen matrix --backend "${backend}" --connections 1000 \
+      --seconds "${WINDOW}" --review-seconds 5 --tasks 200000 \
+      --paced-think-ms 0 --skip-inproc \
+      --server-config "${work}/workers-${threads}.toml" \
+      --label "${backend}, ${threads} workers" ||
+      { echo "run.sh: ${backend} with ${threads} workers failed" >&2; failed=1; }
+  done
+done
 elapsed=$(( $(date +%s) - started ))
 
 fsync_rate() {
@@ -125,4 +145,14 @@ $(rows ratio.md)
 | --- | --- | --- | --- | --- | --- | --- |
 $(rows growth.md)
 EOF2
+if [[ -n "${WORKER_THREADS}" ]]; then
+  cat <<EOF2
+
+### Handler threads at 1,000 connections (\`[server] worker_threads\`: ${WORKER_THREADS})
+
+| backend, workers | conns | cycle | cycles/s | first request | second request | cycle p99 | server split (ms) | errors | CPU server / client / machine | server RSS MiB |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+$(rows workers/http.md)
+EOF2
+fi
 exit "${failed}"
