@@ -41,7 +41,9 @@ class ViewInterner {
   explicit ViewInterner(size_t expected = 0)
       : number_limit_(
             std::max<int64_t>(1 << 16, 4 * static_cast<int64_t>(expected))) {
-    Rehash(std::max<size_t>(16, expected * 2));
+    // The hash table grows on demand: numeric ids never touch it, so
+    // sizing it for `expected` up front would only cost memory.
+    Rehash(16);
   }
 
   int32_t Intern(absl::string_view key) {
@@ -312,7 +314,7 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   std::string buf;
   struct stat st;
   if (::fstat(fd, &st) == 0 && st.st_size > 0)
-    buf.reserve(static_cast<size_t>(st.st_size));
+    buf.reserve(static_cast<size_t>(st.st_size) + 1);  // +1: EOF read needs no growth
   size_t len = 0;
   buf.resize(std::max<size_t>(buf.capacity(), 1 << 16));
   while (true) {
