@@ -140,6 +140,20 @@ struct MaceOptions {
   double smoothing = -1.0;       // EM only; < 0 means 0.01 / classes
   uint64_t seed = 0;
   int threads = 0;
+  // Reproduces crowd-kit's MACE (crowdkit/aggregation/classification/mace.py)
+  // for comparison with its published numbers, INCLUDING ITS INDEXING BUG:
+  // each worker's strategy xi is re-estimated from the counts of the worker
+  // at the same position in name-sorted order, with classes taken in
+  // sorted order but looked up by first-appearance code. Also its start:
+  // numpy RandomState(seed) (MT19937) uniforms in [1, 2.5), the same start
+  // for every restart (so one run is made), and posterior ties broken by
+  // first appearance of the class. Not a correct fit of the model: see
+  // docs/algorithms/mace.md.
+  bool compat_crowdkit = false;
+  // compat_crowdkit only: worker names by worker index (e.g. from
+  // CategoricalLabels::workers), sorted numerically when all are integers,
+  // else bytewise, as pandas does. Empty: sorted order = index order.
+  std::vector<std::string> worker_names;
 };
 CategoricalResult Mace(const CategoricalData& data,
                        const MaceOptions& options = {});

@@ -248,6 +248,55 @@ TEST(MaceTest, SpammerGetsLowCompetence) {
   }
 }
 
+// compat_crowdkit starts from numpy's RandomState(0): its first uniforms are
+// 0.5488135039273248 and 0.7151893663724195, so (spam, know) of worker 0 is
+// (1 + 1.5 u0, 1 + 1.5 u1) normalised, and with no iterations skill = know.
+TEST(MaceTest, CrowdKitCompatStartsFromNumpySeedZero) {
+  CategoricalData d;
+  d.num_classes = 2;
+  Add(d, 0, 0, 0);
+  Add(d, 1, 0, 1);
+  MaceOptions o;
+  o.compat_crowdkit = true;
+  o.max_iterations = 0;
+  const double s = 1 + 1.5 * 0.5488135039273248;
+  const double k = 1 + 1.5 * 0.7151893663724195;
+  EXPECT_NEAR(Mace(d, o).skill[0], k / (s + k), 1e-12);
+}
+
+// crowd-kit's indexing bug, reproduced: worker w spams with the strategy
+// estimated for the w-th worker in name order. Worker 0 ("b") always answers
+// 0 and worker 1 ("a") always 1; by name "a" comes first, so worker 0 gets
+// worker 1's strategy (favouring class 1), and vice versa.
+TEST(MaceTest, CrowdKitCompatSwapsStrategiesByWorkerName) {
+  CategoricalData d;
+  d.num_classes = 2;
+  for (int32_t j = 0; j < 20; ++j) {
+    Add(d, j, 0, 0);
+    Add(d, j, 1, 1);
+    Add(d, j, 2, j % 2);
+  }
+  // Spam part of P(answer y | true t), t != y: spam * xi[y].
+  auto spam_xi = [](const CategoricalResult& r, int32_t w, int y) {
+    return r.confusion[(static_cast<size_t>(w) * 2 + (1 - y)) * 2 + y];
+  };
+  MaceOptions o;
+  o.compat_crowdkit = true;
+  o.max_iterations = 5;
+  o.worker_names = {"a", "b", "c"};  // name order = index order: no swap
+  const CategoricalResult plain = Mace(d, o);
+  EXPECT_GT(spam_xi(plain, 0, 0), spam_xi(plain, 0, 1));
+  EXPECT_GT(spam_xi(plain, 1, 1), spam_xi(plain, 1, 0));
+  o.worker_names = {"b", "a", "c"};
+  const CategoricalResult swapped = Mace(d, o);
+  EXPECT_GT(spam_xi(swapped, 0, 1), spam_xi(swapped, 0, 0));
+  EXPECT_GT(spam_xi(swapped, 1, 0), spam_xi(swapped, 1, 1));
+  // All-integer names sort numerically, as pandas sorts an int64 column:
+  // 10 > 9, so the order is 9, 10, 11 = index order 1, 0, 2 (swapped).
+  o.worker_names = {"10", "9", "11"};
+  EXPECT_EQ(Mace(d, o).confusion, swapped.confusion);
+}
+
 TEST(DeterminismTest, ResultsDoNotDependOnThreadCount) {
   std::vector<int32_t> truth;
   // 120k answers: enough for several item parts.

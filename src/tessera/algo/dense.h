@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,17 @@ struct CategoricalData {
 };
 
 // Maps external string ids (item names, worker pseudonyms, class names) to
-// dense indices in order of first appearance. Not thread-safe.
+// dense indices in order of first appearance. Each name is stored once: the
+// map's keys view the names, which a deque keeps at stable addresses.
+// Movable, not copyable. Not thread-safe.
 class Interner {
  public:
+  Interner() = default;
+  Interner(Interner&&) = default;
+  Interner& operator=(Interner&&) = default;
+  Interner(const Interner&) = delete;
+  Interner& operator=(const Interner&) = delete;
+
   int32_t Intern(absl::string_view key);
   // -1 when unknown.
   int32_t Find(absl::string_view key) const;
@@ -33,8 +42,8 @@ class Interner {
   int32_t size() const { return static_cast<int32_t>(names_.size()); }
 
  private:
-  std::vector<std::string> names_;
-  absl::flat_hash_map<std::string, int32_t> ids_;
+  std::deque<std::string> names_;
+  absl::flat_hash_map<absl::string_view, int32_t> ids_;
 };
 
 }  // namespace tessera::algo

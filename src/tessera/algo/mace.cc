@@ -1,9 +1,15 @@
 // MACE (Hovy et al. 2013): each answer is either known (the true class) or a
 // spam draw from the worker's strategy. EM or variational Bayes, in log space,
 // several seeded restarts; expected counts summed per item part in order.
+// MaceOptions::compat_crowdkit reproduces crowd-kit's MACE, indexing bug and
+// all (docs/algorithms/mace.md).
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <random>
+#include <string>
 
 #include "tessera/algo/categorical.h"
 #include "tessera/algo/internal/grouping.h"
@@ -61,6 +67,7 @@ class MaceEngine {
     kf_.resize(static_cast<size_t>(W_) * K_);
     acc_.resize(static_cast<size_t>(parts_) * W_ * (K_ + 2));
     part_ll_.resize(parts_);
+    if (o_.compat_crowdkit) CrowdKitOrders(data);
   }
 
   CategoricalResult Run() {
@@ -76,7 +83,9 @@ class MaceEngine {
     std::vector<double> best_trace;
     int best_iterations = 0;
     bool best_converged = false;
-    for (int restart = 0; restart < std::max(1, o_.restarts); ++restart) {
+    // crowd-kit starts every restart from the same seed: one run suffices.
+    const int restarts = o_.compat_crowdkit ? 1 : std::max(1, o_.restarts);
+    for (int restart = 0; restart < restarts; ++restart) {
       Params p = Init(o_.seed * 1000003ULL + static_cast<uint64_t>(restart));
       std::vector<double> trace;
       double ll = EStep(p);
@@ -111,7 +120,74 @@ class MaceEngine {
   }
 
  private:
+  // crowd-kit's orders. code_[y]: rank of class y in order of first
+  // appearance in the answers (pandas.factorize); row_src_[w]: the worker
+  // whose name is w-th in sorted order (the row order of its groupby).
+  void CrowdKitOrders(const CategoricalData& data) {
+    code_.assign(K_, -1);
+    int next = 0;
+    for (int32_t y : data.label) {
+      if (code_[y] < 0) code_[y] = next++;
+    }
+    for (int y = 0; y < K_; ++y) {
+      if (code_[y] < 0) code_[y] = next++;  // never answered: last
+    }
+    by_code_.resize(K_);
+    for (int y = 0; y < K_; ++y) by_code_[code_[y]] = y;
+    row_src_.resize(W_);
+    std::iota(row_src_.begin(), row_src_.end(), 0);
+    const std::vector<std::string>& names = o_.worker_names;
+    if (names.size() != static_cast<size_t>(W_)) return;
+    // pandas reads an all-integer column as int64 and sorts it numerically.
+    std::vector<int64_t> num(W_);
+    bool numeric = true;
+    for (int32_t w = 0; w < W_ && numeric; ++w) {
+      const std::string& n = names[w];
+      const auto res = std::from_chars(n.data(), n.data() + n.size(), num[w]);
+      numeric =
+          !n.empty() && res.ec == std::errc() && res.ptr == n.data() + n.size();
+    }
+    std::stable_sort(row_src_.begin(), row_src_.end(),
+                     [&](int32_t a, int32_t b) {
+                       return numeric ? num[a] < num[b] : names[a] < names[b];
+                     });
+  }
+
+  // crowd-kit's start: numpy RandomState(seed).random_sample (MT19937,
+  // 53-bit doubles) scaled to [1, 2.5); (spam, know) per worker from one
+  // stream, xi from a second stream with the same seed, indexed [w][code].
+  Params CrowdKitInit() {
+    auto stream = [&](size_t n) {
+      std::mt19937 gen(static_cast<uint32_t>(o_.seed));
+      std::vector<double> u(n);
+      for (double& x : u) {
+        const uint32_t a = gen() >> 5, b = gen() >> 6;
+        x = 1.0 + 1.5 * ((a * 67108864.0 + b) / 9007199254740992.0);
+      }
+      return u;
+    };
+    Params p;
+    p.spam.resize(W_);
+    p.know.resize(W_);
+    p.xi.resize(static_cast<size_t>(W_) * K_);
+    const std::vector<double> s = stream(2 * static_cast<size_t>(W_));
+    for (int32_t w = 0; w < W_; ++w) {
+      p.spam[w] = s[2 * w] / (s[2 * w] + s[2 * w + 1]);
+      p.know[w] = s[2 * w + 1] / (s[2 * w] + s[2 * w + 1]);
+    }
+    const std::vector<double> x = stream(static_cast<size_t>(W_) * K_);
+    for (int32_t w = 0; w < W_; ++w) {
+      double sum = 0.0;
+      for (int y = 0; y < K_; ++y) sum += x[w * K_ + y];
+      for (int y = 0; y < K_; ++y) {
+        p.xi[w * K_ + y] = x[w * K_ + code_[y]] / sum;
+      }
+    }
+    return p;
+  }
+
   Params Init(uint64_t seed) {
+    if (o_.compat_crowdkit) return CrowdKitInit();
     Rng rng(seed);
     Params p;
     p.spam.resize(W_);
@@ -223,6 +299,18 @@ class MaceEngine {
         }
       }
     }
+    if (o_.compat_crowdkit) {
+      // crowd-kit's bug: its strategy counts come out of groupby(['worker',
+      // 'label']) sorted by worker name and label, and are stored as
+      // thetas_[first-appearance worker code, first-appearance label code].
+      // Worker w thus gets the strategy of the w-th worker by name, and
+      // class y the entry of the code_[y]-th class in sorted order.
+      const std::vector<double> xi = p.xi;
+      for (int32_t w = 0; w < W_; ++w) {
+        const double* src = &xi[static_cast<size_t>(row_src_[w]) * K_];
+        for (int y = 0; y < K_; ++y) p.xi[w * K_ + y] = src[code_[y]];
+      }
+    }
   }
 
   CategoricalResult Finish(CategoricalResult r, const Params& p) {
@@ -234,6 +322,14 @@ class MaceEngine {
       double* q = &post_[static_cast<size_t>(j) * K];
       if (g_.begin[j] == g_.begin[j + 1]) {
         std::copy(r.class_prior.begin(), r.class_prior.end(), q);
+        continue;
+      }
+      if (o_.compat_crowdkit) {  // idxmax over first-appearance columns
+        int32_t best = by_code_[0];
+        for (int c = 1; c < K; ++c) {
+          if (q[by_code_[c]] > q[best]) best = by_code_[c];
+        }
+        r.label[j] = best;
         continue;
       }
       r.label[j] = static_cast<int32_t>(std::max_element(q, q + K) - q);
@@ -270,6 +366,9 @@ class MaceEngine {
   std::vector<double> a_, r_, kf_;
   std::vector<double> acc_;
   std::vector<double> part_ll_;
+  // compat_crowdkit only (see CrowdKitOrders).
+  std::vector<int> code_, by_code_;
+  std::vector<int32_t> row_src_;
 };
 
 }  // namespace
