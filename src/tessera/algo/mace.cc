@@ -225,7 +225,12 @@ class MaceEngine {
           &acc_[width * part];  // [w][0..K-1] spam by label, K: spam, K+1: know
       std::fill(acc, acc + width, 0.0);
       std::vector<double> lp(K_);
+      // The log-likelihood sums base + log(s) over items; the logs of s are
+      // taken once per part from a product kept as mantissa and exponent
+      // (std::log per item was 39% of MACE's time).
       double ll = 0.0;
+      double mantissa = 1.0;
+      int64_t exponent = 0;
       for (int32_t j = bounds_[part]; j < bounds_[part + 1]; ++j) {
         const int64_t b = g_.begin[j], e = g_.begin[j + 1];
         if (b == e) continue;
@@ -247,7 +252,14 @@ class MaceEngine {
         }
         double s = 0.0;
         for (int t = 0; t < K_; ++t) s += lp[t];
-        ll += base + std::log(s);
+        ll += base;
+        int ex = 0;
+        mantissa *= std::frexp(s, &ex);
+        exponent += ex;
+        if (mantissa < 1e-250) {
+          mantissa = std::frexp(mantissa, &ex);
+          exponent += ex;
+        }
         double* out = &post_[static_cast<size_t>(j) * K_];
         for (int t = 0; t < K_; ++t) out[t] = lp[t] / s;
         for (int64_t k = b; k < e; ++k) {
@@ -260,7 +272,8 @@ class MaceEngine {
           aw[K_ + 1] += knew;
         }
       }
-      part_ll_[part] = ll;
+      part_ll_[part] =
+          ll + std::log(mantissa) + static_cast<double>(exponent) * M_LN2;
     });
     double ll = 0.0;
     for (int part = 0; part < parts_; ++part) ll += part_ll_[part];
