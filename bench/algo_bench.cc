@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -20,8 +21,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -51,7 +50,8 @@ double Wall() {
 double Cpu() {
   timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  return static_cast<double>(ts.tv_sec) +
+         1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 // A field of /proc/self/status in KiB (VmRSS, VmHWM), 0 when unreadable.
@@ -110,9 +110,9 @@ struct Row {
   // Whole process: the larger of the parse peak and ru_maxrss at the end
   // (resetting VmHWM also resets ru_maxrss).
   int64_t peak_kib = 0;
-  int64_t parse_hwm_kib = 0;     // VmHWM at the end of parsing
+  int64_t parse_hwm_kib = 0;       // VmHWM at the end of parsing
   int64_t before_compute_kib = 0;  // VmRSS when compute starts
-  int64_t compute_hwm_kib = -1;  // VmHWM during compute (-1: unknown)
+  int64_t compute_hwm_kib = -1;    // VmHWM during compute (-1: unknown)
   int64_t model_bytes = 0;
   double reference_seconds = 0;  // crowd-kit, fit+predict; 0 = none
 };
@@ -143,7 +143,8 @@ void Print(const Row& r) {
   std::string ratio = "–";
   if (r.reference_seconds > 0) {
     ratio = absl::StrCat(
-        Fixed(r.reference_seconds / std::max(r.compute_seconds, 1e-9), 0), "× / ",
+        Fixed(r.reference_seconds / std::max(r.compute_seconds, 1e-9), 0),
+        "× / ",
         Fixed(r.reference_seconds /
                   std::max(r.compute_seconds + r.parse_seconds, 1e-9),
               0),
@@ -160,9 +161,9 @@ void Print(const Row& r) {
                    Fixed(ns_per_label_iter, 1), " | ", r.quality, " | ",
                    r.reference_seconds > 0 ? Fixed(r.reference_seconds, 2)
                                            : std::string("–"),
-                   " | ", ratio, " | ",
-                   mib(r.peak_kib), " / ", mib(r.parse_hwm_kib), " / ",
-                   mib(r.before_compute_kib), " / ", compute_peak, " | ",
+                   " | ", ratio, " | ", mib(r.peak_kib), " / ",
+                   mib(r.parse_hwm_kib), " / ", mib(r.before_compute_kib),
+                   " / ", compute_peak, " | ",
                    Fixed(static_cast<double>(r.model_bytes) / (1 << 20), 1),
                    " | ", Fixed(per_label, 1), " / ",
                    Fixed(per_label_no_model, 1), " |")
@@ -194,8 +195,8 @@ absl::Status RunCategorical(const std::string& answers,
       algo::ReadCategoricalLabels(answers);
   if (!labels.ok()) return labels.status();
   row.parse_seconds = Wall() - w0;
-  absl::StatusOr<std::vector<int32_t>> truth = algo::ReadCategoricalTruth(
-      truth_path, labels->items, labels->classes);
+  absl::StatusOr<std::vector<int32_t>> truth =
+      algo::ReadCategoricalTruth(truth_path, labels->items, labels->classes);
   if (!truth.ok()) return truth.status();
   row.labels = static_cast<int64_t>(labels->data.size());
   row.items = labels->data.num_items;
@@ -334,8 +335,7 @@ absl::Status RunPairs(const std::string& answers, const std::string& truth_path,
     a.push_back(result->score[i]);
     b.push_back(truth[i]);
   }
-  row.quality =
-      absl::StrCat("ρ ", Fixed(algo::SpearmanCorrelation(a, b), 4));
+  row.quality = absl::StrCat("ρ ", Fixed(algo::SpearmanCorrelation(a, b), 4));
   return absl::OkStatus();
 }
 
@@ -375,10 +375,11 @@ int Main(int argc, char** argv) {
   }
   row.method = method;
   if (row.set.empty()) row.set = answers;
-  absl::Status s = kind == "pair" ? RunPairs(answers, truth, method, row)
-                   : kind == "cat"
-                       ? RunCategorical(answers, truth, method, row)
-                       : absl::InvalidArgumentError("--kind must be cat or pair");
+  absl::Status s =
+      kind == "pair" ? RunPairs(answers, truth, method, row)
+      : kind == "cat"
+          ? RunCategorical(answers, truth, method, row)
+          : absl::InvalidArgumentError("--kind must be cat or pair");
   if (!s.ok()) {
     std::cerr << "tessera-algo-bench: " << s << "\n";
     return 1;

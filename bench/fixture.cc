@@ -72,28 +72,28 @@ absl::StatusOr<std::vector<Worker>> SeedUsers(store::Store& store,
   for (int start = 0; start < count; start += kUsersPerTx) {
     int end = std::min(count, start + kUsersPerTx);
     std::vector<Worker> batch;
-    TS_RETURN_IF_ERROR(store.Run(store::TxMode::kWrite, [&](store::Tx& tx)
-                                     -> absl::Status {
-      batch.clear();
-      for (int i = start; i < end; ++i) {
-        domain::User u;
-        u.username = absl::StrFormat("%s%07d", prefix, i);
-        u.password_hash = hash;
-        u.roles = {role};
-        u.created_at = now;
-        TS_ASSIGN_OR_RETURN(u.id, tx.InsertUser(u));
-        Worker w;
-        w.principal = service::Principal{u.id, u.username, u.roles};
-        if (sessions) {
-          w.token = service::NewToken();
-          domain::Session session{service::HashToken(w.token), u.id, now,
-                                  now + absl::Hours(24), false};
-          TS_RETURN_IF_ERROR(tx.InsertSession(session));
-        }
-        batch.push_back(std::move(w));
-      }
-      return absl::OkStatus();
-    }));
+    TS_RETURN_IF_ERROR(
+        store.Run(store::TxMode::kWrite, [&](store::Tx& tx) -> absl::Status {
+          batch.clear();
+          for (int i = start; i < end; ++i) {
+            domain::User u;
+            u.username = absl::StrFormat("%s%07d", prefix, i);
+            u.password_hash = hash;
+            u.roles = {role};
+            u.created_at = now;
+            TS_ASSIGN_OR_RETURN(u.id, tx.InsertUser(u));
+            Worker w;
+            w.principal = service::Principal{u.id, u.username, u.roles};
+            if (sessions) {
+              w.token = service::NewToken();
+              domain::Session session{service::HashToken(w.token), u.id, now,
+                                      now + absl::Hours(24), false};
+              TS_RETURN_IF_ERROR(tx.InsertSession(session));
+            }
+            batch.push_back(std::move(w));
+          }
+          return absl::OkStatus();
+        }));
     for (auto& w : batch) out.push_back(std::move(w));
   }
   return out;
@@ -124,23 +124,23 @@ absl::StatusOr<Fixture> Seed(store::Store& store, service::Service& service,
                       SeedUsers(store, clock, options.prefix + "req",
                                 domain::Role::kRequester, 1, false));
   f.requester = requesters[0].principal;
-  TS_ASSIGN_OR_RETURN(f.annotators,
-                      SeedUsers(store, clock, options.prefix + "ann",
-                                domain::Role::kAnnotator, options.annotators,
-                                options.sessions));
-  TS_ASSIGN_OR_RETURN(f.reviewers,
-                      SeedUsers(store, clock, options.prefix + "rev",
-                                domain::Role::kReviewer, options.reviewers,
-                                options.sessions));
+  TS_ASSIGN_OR_RETURN(
+      f.annotators,
+      SeedUsers(store, clock, options.prefix + "ann", domain::Role::kAnnotator,
+                options.annotators, options.sessions));
+  TS_ASSIGN_OR_RETURN(
+      f.reviewers,
+      SeedUsers(store, clock, options.prefix + "rev", domain::Role::kReviewer,
+                options.reviewers, options.sessions));
   f.users_seconds = SecondsSince(start);
 
   TS_ASSIGN_OR_RETURN(
       json project,
-      service.CreateProject(
-          f.requester,
-          {{"name", "bench"},
-           {"budget", {{"amount_minor", int64_t{1'000'000'000'000}},
-                       {"currency", "CNY"}}}}));
+      service.CreateProject(f.requester,
+                            {{"name", "bench"},
+                             {"budget",
+                              {{"amount_minor", int64_t{1'000'000'000'000}},
+                               {"currency", "CNY"}}}}));
   f.project = ProjectId(project["id"].get<int64_t>());
   TS_ASSIGN_OR_RETURN(
       json pool,

@@ -31,10 +31,10 @@ struct Worker {
 struct SeedOptions {
   int annotators = 64;
   int reviewers = 8;
-  bool sessions = true;       // make a login session (token) for every user
-  int64_t tasks = 100'000;    // tasks in the one pool
-  int task_batch = 10'000;    // tasks per AddTasks call (one transaction each)
-  std::string prefix = "b";   // username prefix, so seeds can be repeated
+  bool sessions = true;      // make a login session (token) for every user
+  int64_t tasks = 100'000;   // tasks in the one pool
+  int task_batch = 10'000;   // tasks per AddTasks call (one transaction each)
+  std::string prefix = "b";  // username prefix, so seeds can be repeated
 };
 
 struct Fixture {

@@ -3,15 +3,14 @@
 #include "http_load.h"
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <thread>
 #include <utility>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -62,7 +61,7 @@ struct Run {
         budget(o.max_cycles) {}
   const HttpLoadOptions& options;
   net::io_context ioc;
-  const tcp::endpoint endpoint;  // loopback only, by construction
+  const tcp::endpoint endpoint;   // loopback only, by construction
   std::atomic<bool> stop{false};  // no new cycles
   std::atomic<bool> cut{false};   // abandon what is in flight
   std::atomic<int64_t> budget;    // cycles that may still start
@@ -167,13 +166,12 @@ class Conn : public std::enable_shared_from_this<Conn> {
     stream_.socket().close(ignored);
     buffer_.clear();
     stream_.expires_after(kConnectTimeout);
-    stream_.async_connect(run_.endpoint,
-                          [self = shared_from_this()](beast::error_code ec) {
-                            if (ec) return self->OnIoError();
-                            self->stream_.socket().set_option(
-                                tcp::no_delay(true), ec);
-                            self->Write();
-                          });
+    stream_.async_connect(
+        run_.endpoint, [self = shared_from_this()](beast::error_code ec) {
+          if (ec) return self->OnIoError();
+          self->stream_.socket().set_option(tcp::no_delay(true), ec);
+          self->Write();
+        });
   }
 
   void Write() {
@@ -205,9 +203,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void Unexpected(int status) {
     errors_[status]++;
     if (sample_error_.empty()) {
-      sample_error_ = absl::StrCat(step_ == 0 ? "first" : "second",
-                                   " request ", std::string(req_.target()),
-                                   " -> ", status, " ", res_.body().substr(0, 300));
+      sample_error_ = absl::StrCat(step_ == 0 ? "first" : "second", " request ",
+                                   std::string(req_.target()), " -> ", status,
+                                   " ", res_.body().substr(0, 300));
     }
     RetryLater();
   }
@@ -216,9 +214,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   void Pause(SteadyClock::duration d) {
     timer_.expires_after(d);
-    timer_.async_wait([self = shared_from_this()](beast::error_code) {
-      self->BeginCycle();
-    });
+    timer_.async_wait(
+        [self = shared_from_this()](beast::error_code) { self->BeginCycle(); });
   }
 
   void OnResponse() {
@@ -234,7 +231,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
       }
       if (status != 200 && status != 201) return Unexpected(status);
       st.latency.Add(Micros(now - sent_));
-      auto id = ExtractId(res_.body(), annotate() ? "\"claim\":" : "\"submission\":");
+      auto id =
+          ExtractId(res_.body(), annotate() ? "\"claim\":" : "\"submission\":");
       if (!id) return Unexpected(-1);
       return SendSecond(*id);
     }
@@ -317,7 +315,8 @@ absl::StatusOr<HttpLoadResult> RunHttpLoad(const HttpLoadOptions& options) {
       std::chrono::duration<double>(SteadyClock::now() - connect_start).count();
   if (r.connected == 0) {
     stop_threads();
-    return absl::UnavailableError("no connection to the server could be opened");
+    return absl::UnavailableError(
+        "no connection to the server could be opened");
   }
 
   auto window = std::chrono::duration_cast<SteadyClock::duration>(
@@ -326,12 +325,14 @@ absl::StatusOr<HttpLoadResult> RunHttpLoad(const HttpLoadOptions& options) {
   run.deadline = t0 + window;
   for (auto& c : conns) c->Begin();
   // Ends early when the cycle budget is spent and every connection is done.
-  bool all_done = WaitFor([&] { return run.finished.load() == n; }, run.deadline);
+  bool all_done =
+      WaitFor([&] { return run.finished.load() == n; }, run.deadline);
   auto window_end = all_done ? SteadyClock::now() : run.deadline;
   run.stop = true;
   auto grace = std::chrono::duration_cast<SteadyClock::duration>(
       std::chrono::duration<double>(options.grace_seconds));
-  if (!WaitFor([&] { return run.finished.load() == n; }, run.deadline + grace)) {
+  if (!WaitFor([&] { return run.finished.load() == n; },
+               run.deadline + grace)) {
     run.cut = true;
     for (auto& c : conns) c->Cut();
     WaitFor([&] { return run.finished.load() == n; },

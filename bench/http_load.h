@@ -25,13 +25,13 @@ struct HttpLoadOptions {
   int64_t pool_id = 0;
   // One bearer token per connection (the number of connections).
   std::vector<std::string> tokens;
-  double seconds = 10;           // measured window, after all connected
+  double seconds = 10;              // measured window, after all connected
   int64_t max_cycles = 10'000'000;  // stop starting cycles after this many
-  int threads = 1;               // threads running the io_context
+  int threads = 1;                  // threads running the io_context
   // Pause after each completed cycle (an annotator's "think time"); 0 = the
   // next cycle starts at once (closed loop, saturating).
   double think_ms = 0;
-  double grace_seconds = 20;     // after the window, cut what is still open
+  double grace_seconds = 20;  // after the window, cut what is still open
 };
 
 // Per request kind: latency of successful responses, and every status seen.
@@ -42,17 +42,17 @@ struct RequestStats {
 
 struct HttpLoadResult {
   int connections = 0;
-  int connected = 0;            // connections that opened
-  double connect_seconds = 0;   // to open them all
-  double window_seconds = 0;    // measured window
-  int64_t cycles = 0;           // completed inside the window
+  int connected = 0;           // connections that opened
+  double connect_seconds = 0;  // to open them all
+  double window_seconds = 0;   // measured window
+  int64_t cycles = 0;          // completed inside the window
   double cycles_per_second = 0;
-  RequestStats first;           // claim / review-claim
-  RequestStats second;          // submit / review
-  Latencies cycle;              // whole cycle (first request to second answer)
-  int64_t empty = 0;            // 204: nothing to claim
+  RequestStats first;   // claim / review-claim
+  RequestStats second;  // submit / review
+  Latencies cycle;      // whole cycle (first request to second answer)
+  int64_t empty = 0;    // 204: nothing to claim
   std::map<int, int64_t> errors;  // unexpected statuses, both requests
-  std::string sample_error;     // one unexpected response, for the report
+  std::string sample_error;       // one unexpected response, for the report
 };
 
 // Runs the load. Fails only when no connection could be opened.

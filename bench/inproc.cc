@@ -45,8 +45,7 @@ InprocResult RunInproc(service::Service& service, PoolId pool,
 
   auto run = [&](int t) {
     ThreadStats& st = stats[t];
-    while (!stop && SteadyClock::now() < deadline &&
-           budget.fetch_sub(1) > 0) {
+    while (!stop && SteadyClock::now() < deadline && budget.fetch_sub(1) > 0) {
       const Worker* w = nullptr;
       if (mode == InprocMode::kClaimOnly) {
         size_t i = next_worker.fetch_add(1);

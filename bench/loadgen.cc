@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -17,11 +18,9 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "fixture.h"
 #include "http_load.h"
@@ -105,7 +104,8 @@ absl::StatusOr<std::unique_ptr<Db>> FreshDb(const Options& o,
                                             const std::string& name) {
   auto db = std::make_unique<Db>();
   if (backend == "postgres") {
-    auto url = store::postgres::CreateTestDatabase(absl::StrCat("bench_", name));
+    auto url =
+        store::postgres::CreateTestDatabase(absl::StrCat("bench_", name));
     if (!url.ok()) return url.status();
     db->url = *url;
     db->postgres = true;
@@ -170,9 +170,9 @@ absl::StatusOr<std::pair<double, double>> MeasureInproc(const Options& o) {
                         r.submit.count() ? P(r.submit) : std::string("–"),
                         " | ", ErrorsText(r.errors), " |"));
   };
-  auto claims = RunInproc(service, f.pool, one_shot, InprocMode::kClaimOnly,
-                          o.inproc_threads, o.inproc_seconds,
-                          o.inproc_claim_only);
+  auto claims =
+      RunInproc(service, f.pool, one_shot, InprocMode::kClaimOnly,
+                o.inproc_threads, o.inproc_seconds, o.inproc_claim_only);
   row("claim", claims);
   std::vector<Worker> cyclers = Slice(f.annotators, o.inproc_threads);
   auto cycles = RunInproc(service, f.pool, cyclers, InprocMode::kCycle,
@@ -237,9 +237,9 @@ absl::StatusOr<PhaseRow> RunPhase(const Options& o, ServerProcess& server,
                    " for ", seconds, " s"));
   TS_ASSIGN_OR_RETURN(HttpLoadResult r, RunHttpLoad(lo));
   if (!server.Alive()) {
-    return absl::InternalError(absl::StrCat(
-        "tessera serve died during ", label, " (", server.exit_description(),
-        "); see its log"));
+    return absl::InternalError(absl::StrCat("tessera serve died during ", label,
+                                            " (", server.exit_description(),
+                                            "); see its log"));
   }
   double server_cores = (server.CpuSeconds() - server_cpu0) / r.window_seconds;
   double client_cores = (ProcessCpuSeconds() - client_cpu0) / r.window_seconds;
@@ -255,16 +255,20 @@ absl::StatusOr<PhaseRow> RunPhase(const Options& o, ServerProcess& server,
                                  : "/api/v1/submissions/{id}/review";
   std::string split = "–";
   if (before.ok() && after.ok()) {
-    auto h1 = Delta(*before, *after,
-                    absl::StrCat("tessera_http_request_duration_seconds{route=\"",
-                                 first_route, "\"}"));
-    auto h2 = Delta(*before, *after,
-                    absl::StrCat("tessera_http_request_duration_seconds{route=\"",
-                                 second_route, "\"}"));
-    auto w = Delta(*before, *after,
-                   "tessera_store_transaction_seconds{mode=\"write\",ok=\"true\"}");
-    auto rd = Delta(*before, *after,
-                    "tessera_store_transaction_seconds{mode=\"read\",ok=\"true\"}");
+    auto h1 =
+        Delta(*before, *after,
+              absl::StrCat("tessera_http_request_duration_seconds{route=\"",
+                           first_route, "\"}"));
+    auto h2 =
+        Delta(*before, *after,
+              absl::StrCat("tessera_http_request_duration_seconds{route=\"",
+                           second_route, "\"}"));
+    auto w =
+        Delta(*before, *after,
+              "tessera_store_transaction_seconds{mode=\"write\",ok=\"true\"}");
+    auto rd =
+        Delta(*before, *after,
+              "tessera_store_transaction_seconds{mode=\"read\",ok=\"true\"}");
     split = absl::StrCat(Fmt(h1.mean_seconds * 1e3, 2), " / ",
                          Fmt(h2.mean_seconds * 1e3, 2), " / ",
                          Fmt(w.mean_seconds * 1e3, 2), " / ",
@@ -273,23 +277,23 @@ absl::StatusOr<PhaseRow> RunPhase(const Options& o, ServerProcess& server,
   std::string errors = FormatCounts(r.errors);
   if (r.empty > 0) errors = absl::StrCat(errors, "; 204:", r.empty);
   if (r.connected < r.connections) {
-    errors = absl::StrCat(errors, "; connected ", r.connected, "/",
-                          r.connections);
+    errors =
+        absl::StrCat(errors, "; connected ", r.connected, "/", r.connections);
   }
-  Append(o, file,
-         absl::StrCat("| ", label, " | ", r.connections, " | ",
-                      kind == CycleKind::kAnnotate ? "claim→submit"
-                                                   : "review-claim→review",
-                      think_ms > 0 ? absl::StrCat(" (think ", think_ms, " ms)")
-                                   : std::string(),
-                      " | ", Fmt(r.cycles_per_second, 0), " | ",
-                      P(r.first.latency), " | ", P(r.second.latency), " | ",
-                      Fmt(r.cycle.PercentileMs(0.99), 1), " | ", split, " | ",
-                      errors, " | ", Fmt(server_cores, 2), " / ",
-                      Fmt(client_cores, 2), " / ", Fmt(machine_cores, 2),
-                      " | ", Fmt(Mib(mem.rss_kib), 0),
-                      " |"));
-  if (!r.sample_error.empty()) Log(absl::StrCat("sample error: ", r.sample_error));
+  Append(
+      o, file,
+      absl::StrCat(
+          "| ", label, " | ", r.connections, " | ",
+          kind == CycleKind::kAnnotate ? "claim→submit" : "review-claim→review",
+          think_ms > 0 ? absl::StrCat(" (think ", think_ms, " ms)")
+                       : std::string(),
+          " | ", Fmt(r.cycles_per_second, 0), " | ", P(r.first.latency), " | ",
+          P(r.second.latency), " | ", Fmt(r.cycle.PercentileMs(0.99), 1), " | ",
+          split, " | ", errors, " | ", Fmt(server_cores, 2), " / ",
+          Fmt(client_cores, 2), " / ", Fmt(machine_cores, 2), " | ",
+          Fmt(Mib(mem.rss_kib), 0), " |"));
+  if (!r.sample_error.empty())
+    Log(absl::StrCat("sample error: ", r.sample_error));
   Log(absl::StrCat(label, ": ", Fmt(r.cycles_per_second, 0), " cycles/s, ",
                    r.cycles, " cycles, connect ", Fmt(r.connect_seconds, 2),
                    " s"));
@@ -330,19 +334,19 @@ absl::Status Matrix(const Options& o) {
     store->Close();
   }
   std::string log_path =
-      (fs::path(o.workdir) / absl::StrCat("server-", o.backend, ".log")).string();
-  TS_ASSIGN_OR_RETURN(auto server,
-                      ServerProcess::Start(o.tessera, ServerArgs(o, *db),
-                                           log_path, absl::Seconds(60)));
-  Log(absl::StrCat("server pid ", server->pid(), " on 127.0.0.1:",
-                   server->port(), ", log ", log_path));
+      (fs::path(o.workdir) / absl::StrCat("server-", o.backend, ".log"))
+          .string();
+  TS_ASSIGN_OR_RETURN(
+      auto server, ServerProcess::Start(o.tessera, ServerArgs(o, *db), log_path,
+                                        absl::Seconds(60)));
+  Log(absl::StrCat("server pid ", server->pid(),
+                   " on 127.0.0.1:", server->port(), ", log ", log_path));
   std::vector<std::pair<int, PhaseRow>> annotate;
   for (int c : o.connections) {
     TS_ASSIGN_OR_RETURN(
-        PhaseRow a,
-        RunPhase(o, *server, CycleKind::kAnnotate, f.pool.value,
-                 Slice(f.annotators, c), o.seconds, INT64_MAX, 0, "http.md",
-                 label));
+        PhaseRow a, RunPhase(o, *server, CycleKind::kAnnotate, f.pool.value,
+                             Slice(f.annotators, c), o.seconds, INT64_MAX, 0,
+                             "http.md", label));
     annotate.emplace_back(c, a);
     TS_RETURN_IF_ERROR(RunPhase(o, *server, CycleKind::kReview, f.pool.value,
                                 Slice(f.reviewers, c), o.review_seconds,
@@ -355,29 +359,27 @@ absl::Status Matrix(const Options& o) {
   if (o.paced_think_ms > 0 && max_conns > 0) {
     TS_RETURN_IF_ERROR(RunPhase(o, *server, CycleKind::kAnnotate, f.pool.value,
                                 Slice(f.annotators, max_conns), o.seconds,
-                                INT64_MAX, o.paced_think_ms, "http.md",
-                                label)
+                                INT64_MAX, o.paced_think_ms, "http.md", label)
                            .status());
   }
   ServerProcess::Memory mem = server->ReadMemory();
   server->Stop();
-  Log(absl::StrCat("server stopped (", server->exit_description(),
-                   "), VmHWM ", Fmt(Mib(mem.hwm_kib), 0), " MiB"));
+  Log(absl::StrCat("server stopped (", server->exit_description(), "), VmHWM ",
+                   Fmt(Mib(mem.hwm_kib), 0), " MiB"));
 
   // 3. The ratio against the in-process limit.
   if (o.skip_inproc) return absl::OkStatus();
   for (auto& [c, a] : annotate) {
-    Append(o, "ratio.md",
-           absl::StrCat("| ", label, " | ", c, " | ",
-                        Fmt(a.cycles_per_second, 0), " | ",
-                        Fmt(limit.first, 0), " | ",
-                        Fmt(a.cycles_per_second / limit.first * 100, 0),
-                        "% | ", Fmt(limit.second, 0), " | ",
-                        Fmt(a.cycles_per_second / limit.second * 100, 0),
-                        "% | ", Fmt(a.first_p99_ms, 1), " / ",
-                        Fmt(a.second_p99_ms, 1), " | ",
-                        Fmt(Mib(mem.rss_kib), 0), " / ",
-                        Fmt(Mib(mem.hwm_kib), 0), " |"));
+    Append(
+        o, "ratio.md",
+        absl::StrCat("| ", label, " | ", c, " | ", Fmt(a.cycles_per_second, 0),
+                     " | ", Fmt(limit.first, 0), " | ",
+                     Fmt(a.cycles_per_second / limit.first * 100, 0), "% | ",
+                     Fmt(limit.second, 0), " | ",
+                     Fmt(a.cycles_per_second / limit.second * 100, 0), "% | ",
+                     Fmt(a.first_p99_ms, 1), " / ", Fmt(a.second_p99_ms, 1),
+                     " | ", Fmt(Mib(mem.rss_kib), 0), " / ",
+                     Fmt(Mib(mem.hwm_kib), 0), " |"));
   }
   return absl::OkStatus();
 }
@@ -427,18 +429,17 @@ absl::Status Growth(const Options& o) {
     bool alive = server->Alive();
     server->Stop();
     if (!alive) return absl::InternalError("tessera serve died during growth");
-    Append(o, "growth.md",
-           absl::StrCat("| ", so.backend, " | ", size, " | ",
-                        Fmt(f.tasks_seconds, 1), " (",
-                        Fmt(size / std::max(f.tasks_seconds, 1e-9), 0),
-                        "/s) | ", o.growth_threads, " thr: ",
-                        Fmt(inproc.claim.PercentileMs(0.5), 2), " / ",
-                        Fmt(inproc.claim.PercentileMs(0.99), 2), " | ",
-                        o.growth_connections, " conns: ",
-                        Fmt(r.first.latency.PercentileMs(0.5), 2), " / ",
-                        Fmt(r.first.latency.PercentileMs(0.99), 2), " | ",
-                        Fmt(r.cycles_per_second, 0), " | ",
-                        FormatCounts(r.errors), " |"));
+    Append(
+        o, "growth.md",
+        absl::StrCat(
+            "| ", so.backend, " | ", size, " | ", Fmt(f.tasks_seconds, 1), " (",
+            Fmt(size / std::max(f.tasks_seconds, 1e-9), 0), "/s) | ",
+            o.growth_threads, " thr: ", Fmt(inproc.claim.PercentileMs(0.5), 2),
+            " / ", Fmt(inproc.claim.PercentileMs(0.99), 2), " | ",
+            o.growth_connections,
+            " conns: ", Fmt(r.first.latency.PercentileMs(0.5), 2), " / ",
+            Fmt(r.first.latency.PercentileMs(0.99), 2), " | ",
+            Fmt(r.cycles_per_second, 0), " | ", FormatCounts(r.errors), " |"));
   }
   return absl::OkStatus();
 }
@@ -479,7 +480,8 @@ int Main(int argc, char** argv) {
     c->add_option("--server-config", o.server_config,
                   "TOML file passed to `tessera serve --config`");
   };
-  CLI::App* matrix = app.add_subcommand("matrix", "HTTP load + in-process limit");
+  CLI::App* matrix =
+      app.add_subcommand("matrix", "HTTP load + in-process limit");
   common(matrix);
   matrix->add_option("--backend", o.backend,
                      "sqlite-full, sqlite-normal or postgres");

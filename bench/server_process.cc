@@ -45,8 +45,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                    0644);
+  int log_fd =
+      open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     return absl::InternalError(absl::StrCat("cannot open ", log_path));
   }
@@ -67,8 +67,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   }
   close(log_fd);
   std::unique_ptr<ServerProcess> p(new ServerProcess(pid, log_path));
-  auto until = std::chrono::steady_clock::now() +
-               absl::ToChronoMilliseconds(timeout);
+  auto until =
+      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
   const std::string marker = "serving on http://127.0.0.1:";
   while (std::chrono::steady_clock::now() < until) {
     std::string log = ReadFile(log_path);
@@ -76,7 +76,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     if (at != std::string::npos) {
       size_t start = at + marker.size();
       size_t end = start;
-      while (end < log.size() && isdigit(static_cast<unsigned char>(log[end]))) {
+      while (end < log.size() &&
+             isdigit(static_cast<unsigned char>(log[end]))) {
         ++end;
       }
       int port = 0;
@@ -86,15 +87,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       }
     }
     if (!p->Alive()) {
-      return absl::InternalError(absl::StrCat("tessera serve exited (",
-                                              p->exit_, ") before serving:\n",
-                                              log));
+      return absl::InternalError(absl::StrCat(
+          "tessera serve exited (", p->exit_, ") before serving:\n", log));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("tessera serve did not report its port; log:\n",
-                   ReadFile(log_path)));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "tessera serve did not report its port; log:\n", ReadFile(log_path)));
 }
 
 ServerProcess::~ServerProcess() { Stop(); }
@@ -164,7 +163,8 @@ absl::StatusOr<MetricsSnapshot> ScrapeMetrics(uint16_t port) {
   auto resp = client.Send("GET", "/metrics");
   if (!resp.ok()) return resp.status();
   if (resp->status != 200) {
-    return absl::InternalError(absl::StrCat("/metrics answered ", resp->status));
+    return absl::InternalError(
+        absl::StrCat("/metrics answered ", resp->status));
   }
   MetricsSnapshot snap;
   for (absl::string_view line : absl::StrSplit(resp->body, '\n')) {

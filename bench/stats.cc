@@ -39,8 +39,8 @@ std::string FormatCounts(const std::map<int, int64_t>& counts) {
   std::string out;
   for (const auto& [status, n] : counts) {
     if (!out.empty()) out += ", ";
-    absl::StrAppend(&out, status == 0 ? std::string("io") : absl::StrCat(status),
-                    ":", n);
+    absl::StrAppend(
+        &out, status == 0 ? std::string("io") : absl::StrCat(status), ":", n);
   }
   return out;
 }

@@ -1,9 +1,9 @@
 // Config file and environment parsing.
 #include "config.h"
 
-#include <cstdlib>
-
 #include <toml++/toml.h>
+
+#include <cstdlib>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -42,8 +42,9 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
         path, ":", e.source().begin.line, ": ", std::string(e.description())));
   }
   const std::map<std::string, std::vector<std::string>> known = {
-      {"server", {"listen", "io_threads", "worker_threads", "body_limit_bytes",
-                  "header_timeout_seconds", "idle_timeout_seconds"}},
+      {"server",
+       {"listen", "io_threads", "worker_threads", "body_limit_bytes",
+        "header_timeout_seconds", "idle_timeout_seconds"}},
       {"database", {"url", "durability", "pool_size"}},
       {"media", {"root"}},
       {"web", {"root"}},
@@ -54,14 +55,15 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
   for (const auto& [section, node] : t) {
     auto it = known.find(std::string(section.str()));
     if (it == known.end() || !node.is_table()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": unknown section [", std::string(section.str()), "]"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": unknown section [", std::string(section.str()), "]"));
     }
     for (const auto& [key, value] : *node.as_table()) {
       if (std::find(it->second.begin(), it->second.end(),
                     std::string(key.str())) == it->second.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ": unknown key ", std::string(key.str()), " in [", std::string(section.str()), "]"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": unknown key ", std::string(key.str()),
+                         " in [", std::string(section.str()), "]"));
       }
     }
   }
@@ -71,8 +73,10 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
            Take(t, "server", "io_threads", c.io_threads, path),
            Take(t, "server", "worker_threads", c.worker_threads, path),
            Take(t, "server", "body_limit_bytes", c.body_limit_bytes, path),
-           Take(t, "server", "header_timeout_seconds", c.header_timeout_seconds, path),
-           Take(t, "server", "idle_timeout_seconds", c.idle_timeout_seconds, path),
+           Take(t, "server", "header_timeout_seconds", c.header_timeout_seconds,
+                path),
+           Take(t, "server", "idle_timeout_seconds", c.idle_timeout_seconds,
+                path),
            Take(t, "database", "url", c.db_url, path),
            Take(t, "database", "durability", c.durability, path),
            Take(t, "database", "pool_size", c.pg_pool_size, path),

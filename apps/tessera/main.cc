@@ -1,15 +1,14 @@
 // The composition root: config → store (sqlite|postgres) → service → the HTTP
 // server, background jobs and CLI commands.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -62,11 +61,10 @@ class TimedStore final : public store::Store {
                    absl::FunctionRef<absl::Status(store::Tx&)> fn) override {
     absl::Time start = absl::Now();
     absl::Status s = inner_->Run(mode, fn);
-    metrics_.Observe(
-        "tessera_store_transaction_seconds",
-        {{"mode", mode == store::TxMode::kRead ? "read" : "write"},
-         {"ok", s.ok() ? "true" : "false"}},
-        absl::ToDoubleSeconds(absl::Now() - start));
+    metrics_.Observe("tessera_store_transaction_seconds",
+                     {{"mode", mode == store::TxMode::kRead ? "read" : "write"},
+                      {"ok", s.ok() ? "true" : "false"}},
+                     absl::ToDoubleSeconds(absl::Now() - start));
     return s;
   }
   absl::Status Migrate() override { return inner_->Migrate(); }
@@ -90,8 +88,9 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config& config) {
     store::sqlite::SqliteOptions o;
     o.path = url.substr(strlen("sqlite://"));
     if (o.path.empty()) {
-      return InvalidField("db", "sqlite:// needs a file path, e.g. "
-                                "sqlite://./tessera.db");
+      return InvalidField("db",
+                          "sqlite:// needs a file path, e.g. "
+                          "sqlite://./tessera.db");
     }
     if (config.durability == "full") {
       o.durability = store::sqlite::Durability::kFull;
@@ -108,8 +107,7 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config& config) {
     o.pool_size = config.pg_pool_size;
     TS_ASSIGN_OR_RETURN(db, store::postgres::OpenPostgres(o));
   } else {
-    return InvalidField("db",
-                        "must start with sqlite:// or postgresql://");
+    return InvalidField("db", "must start with sqlite:// or postgresql://");
   }
   auto s = store::MakeSqlStore(std::move(db));
   TS_RETURN_IF_ERROR(s->Migrate());
@@ -164,9 +162,8 @@ int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
   api_options.media_root = media_root;
   api_options.web_root = config.web_root;
   api_options.ready_check = [&store]() {
-    return store.Run(store::TxMode::kRead, [](store::Tx& tx) {
-      return tx.CountUsers().status();
-    });
+    return store.Run(store::TxMode::kRead,
+                     [](store::Tx& tx) { return tx.CountUsers().status(); });
   };
   http::RegisterApi(router, service, metrics, api_options);
 
@@ -179,8 +176,8 @@ int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
   server_options.header_timeout = absl::Seconds(config.header_timeout_seconds);
   server_options.idle_timeout = absl::Seconds(config.idle_timeout_seconds);
   auto server = http::Server::Start(
-      server_options, [&router](http::Request& req) { return router.Dispatch(req); },
-      &metrics);
+      server_options,
+      [&router](http::Request& req) { return router.Dispatch(req); }, &metrics);
   if (!server.ok()) return Fail(server.status());
 
   jobs::RunnerOptions job_options;
@@ -193,8 +190,7 @@ int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
   runner.Start();
 
   std::cout << "tessera: serving on http://" << listen->first << ":"
-            << (*server)->port() << " (" << store.backend() << ")"
-            << std::endl;
+            << (*server)->port() << " (" << store.backend() << ")" << std::endl;
   (*server)->RunUntilSignal();
   runner.Stop();
   store.Close();
@@ -229,8 +225,8 @@ int Migrate(const Config& config) {
   if (!opened.ok()) return Fail(opened.status());
   auto v = (*opened)->CurrentVersion();
   if (!v.ok()) return Fail(v.status());
-  std::cout << "schema at version " << *v << " (" << (*opened)->backend()
-            << ")" << std::endl;
+  std::cout << "schema at version " << *v << " (" << (*opened)->backend() << ")"
+            << std::endl;
   return kExitOk;
 }
 
@@ -264,8 +260,9 @@ int Main(int argc, char** argv) {
                     "sqlite://./tessera.db)");
     cmd->add_option("--config", config_file, "TOML config file")
         ->check(CLI::ExistingFile);
-    cmd->add_option("--durability", durability,
-                    "SQLite commit durability: full (fsync, default) or normal");
+    cmd->add_option(
+        "--durability", durability,
+        "SQLite commit durability: full (fsync, default) or normal");
   };
 
   CLI::App* serve = app.add_subcommand("serve", "run the HTTP server and jobs");
@@ -273,7 +270,8 @@ int Main(int argc, char** argv) {
   serve->add_option("--listen", listen, "HOST:PORT (default 127.0.0.1:8080)");
   serve->add_option("--media", media, "media root for task images");
   serve->add_flag("--demo", demo, "seed the demo into an empty database");
-  serve->add_option("--demo-dir", demo_dir, "demo data folder (default ./demo)");
+  serve->add_option("--demo-dir", demo_dir,
+                    "demo data folder (default ./demo)");
 
   CLI::App* user = app.add_subcommand("user", "manage users");
   user->require_subcommand(1);
@@ -283,26 +281,30 @@ int Main(int argc, char** argv) {
   std::vector<std::string> roles;
   bool password_stdin = false;
   user_add->add_option("--username", username, "login name")->required();
-  user_add->add_option("--role", roles,
-                       "admin, requester, reviewer or annotator (repeatable)")
+  user_add
+      ->add_option("--role", roles,
+                   "admin, requester, reviewer or annotator (repeatable)")
       ->required();
   user_add->add_flag("--password-stdin", password_stdin,
                      "read the password from the first line of stdin");
 
-  CLI::App* migrate = app.add_subcommand("migrate", "create or upgrade the schema");
+  CLI::App* migrate =
+      app.add_subcommand("migrate", "create or upgrade the schema");
   add_db(migrate);
   CLI::App* demo_cmd = app.add_subcommand("demo", "seed the demo data");
   add_db(demo_cmd);
-  demo_cmd->add_option("--demo-dir", demo_dir, "demo data folder (default ./demo)");
+  demo_cmd->add_option("--demo-dir", demo_dir,
+                       "demo data folder (default ./demo)");
 
   CLI::App* aggregate = app.add_subcommand(
       "aggregate",
       "infer true labels, scores or boxes from crowd labels (docs/cli.md)");
   cli::AggregateOptions aggregate_options;
-  aggregate->add_option("--labels", aggregate_options.labels_path,
-                        "answers CSV: item,worker,label (pairwise: "
-                        "worker,left,right,winner; boxes: "
-                        "image,worker,[label,]x1,y1,x2,y2)")
+  aggregate
+      ->add_option("--labels", aggregate_options.labels_path,
+                   "answers CSV: item,worker,label (pairwise: "
+                   "worker,left,right,winner; boxes: "
+                   "image,worker,[label,]x1,y1,x2,y2)")
       ->required();
   aggregate->add_option("--kind", aggregate_options.kind,
                         "categorical (default), numeric, pairwise or boxes");
@@ -327,11 +329,13 @@ int Main(int argc, char** argv) {
   CLI::App* agreement = app.add_subcommand(
       "agreement", "inter-annotator agreement of crowd labels (docs/cli.md)");
   cli::AgreementOptions agreement_options;
-  agreement->add_option("--labels", agreement_options.labels_path,
-                        "answers CSV: item,worker,label (iou: boxes CSV)")
+  agreement
+      ->add_option("--labels", agreement_options.labels_path,
+                   "answers CSV: item,worker,label (iou: boxes CSV)")
       ->required();
-  agreement->add_option("--metric", agreement_options.metric,
-                        "alpha, fleiss, cohen, percent or iou")
+  agreement
+      ->add_option("--metric", agreement_options.metric,
+                   "alpha, fleiss, cohen, percent or iou")
       ->required();
   agreement->add_option("--level", agreement_options.level,
                         "alpha only: nominal (default), ordinal, interval or "

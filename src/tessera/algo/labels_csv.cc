@@ -314,7 +314,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   std::string buf;
   struct stat st;
   if (::fstat(fd, &st) == 0 && st.st_size > 0)
-    buf.reserve(static_cast<size_t>(st.st_size) + 1);  // +1: EOF read needs no growth
+    buf.reserve(static_cast<size_t>(st.st_size) +
+                1);  // +1: EOF read needs no growth
   size_t len = 0;
   buf.resize(std::max<size_t>(buf.capacity(), 1 << 16));
   while (true) {

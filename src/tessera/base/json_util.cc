@@ -29,7 +29,8 @@ absl::Status RequireObject(const nlohmann::json& j, absl::string_view field) {
 }
 
 absl::StatusOr<std::optional<std::string>> OptionalString(
-    const nlohmann::json& obj, absl::string_view key, absl::string_view prefix) {
+    const nlohmann::json& obj, absl::string_view key,
+    absl::string_view prefix) {
   auto it = obj.find(std::string(key));
   if (it == obj.end() || it->is_null()) return std::nullopt;
   if (!it->is_string()) {

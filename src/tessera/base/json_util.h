@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "nlohmann/json_fwd.hpp"
 
 namespace tessera {
@@ -30,9 +30,9 @@ absl::StatusOr<std::optional<std::string>> OptionalString(
 absl::StatusOr<int64_t> RequiredInt(const nlohmann::json& obj,
                                     absl::string_view key,
                                     absl::string_view prefix = "");
-absl::StatusOr<std::optional<int64_t>> OptionalInt(const nlohmann::json& obj,
-                                                   absl::string_view key,
-                                                   absl::string_view prefix = "");
+absl::StatusOr<std::optional<int64_t>> OptionalInt(
+    const nlohmann::json& obj, absl::string_view key,
+    absl::string_view prefix = "");
 // Fails unless `j` is an object; `field` names it.
 absl::Status RequireObject(const nlohmann::json& j, absl::string_view field);
 

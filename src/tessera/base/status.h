@@ -4,10 +4,10 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tessera {
 
@@ -32,12 +32,11 @@ absl::Status Conflict(absl::string_view message);  // kAlreadyExists
 #define TS_CONCAT_INNER_(a, b) a##b
 #define TS_CONCAT_(a, b) TS_CONCAT_INNER_(a, b)
 
-#define TS_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    if (absl::Status ts_status_ = (expr);        \
-        !ts_status_.ok()) {                      \
-      return ts_status_;                         \
-    }                                            \
+#define TS_RETURN_IF_ERROR(expr)                              \
+  do {                                                        \
+    if (absl::Status ts_status_ = (expr); !ts_status_.ok()) { \
+      return ts_status_;                                      \
+    }                                                         \
   } while (0)
 
 #define TS_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \

@@ -18,7 +18,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-
 #include "tessera/algo/internal/csv_tokenizer.h"
 
 namespace tessera::cli {

@@ -33,7 +33,8 @@ const std::vector<DemoUser>& DemoUsers() {
 
 absl::StatusOr<json> ReadTasks(const fs::path& file) {
   std::ifstream in(file);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", file.string()));
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("cannot read ", file.string()));
   json tasks = json::array();
   std::string line;
   int n = 0;
@@ -59,10 +60,10 @@ absl::StatusOr<int64_t> AddPool(service::Service& svc,
   TS_ASSIGN_OR_RETURN(json tasks, ReadTasks(tasks_file));
   auto added = svc.AddTasks(lin, PoolId(id), tasks);
   if (!added.ok()) {
-    return absl::Status(added.status().code(),
-                        absl::StrCat(tasks_file.string(), ": ",
-                                     added.status().message(), " (field ",
-                                     FieldOf(added.status()).value_or("?"), ")"));
+    return absl::Status(
+        added.status().code(),
+        absl::StrCat(tasks_file.string(), ": ", added.status().message(),
+                     " (field ", FieldOf(added.status()).value_or("?"), ")"));
   }
   TS_RETURN_IF_ERROR(svc.OpenPool(lin, PoolId(id)).status());
   return id;
@@ -102,8 +103,9 @@ absl::Status SeedDemo(service::Service& svc, const std::string& demo_dir,
       return created.status();
     }
   }
-  TS_ASSIGN_OR_RETURN(json login, svc.Login({{"username", "lin"},
-                                             {"password", "demo-requester-1"}}));
+  TS_ASSIGN_OR_RETURN(
+      json login,
+      svc.Login({{"username", "lin"}, {"password", "demo-requester-1"}}));
   TS_ASSIGN_OR_RETURN(service::Principal lin,
                       svc.Authenticate(login["token"].get<std::string>()));
 
@@ -111,8 +113,9 @@ absl::Status SeedDemo(service::Service& svc, const std::string& demo_dir,
       json street,
       svc.CreateProject(
           lin, {{"name", "Street scenes"},
-                {"description", "Pedestrians, cars and traffic lights in real "
-                                "street photos (COCO)."},
+                {"description",
+                 "Pedestrians, cars and traffic lights in real "
+                 "street photos (COCO)."},
                 {"guidelines",
                  "# Boxes\n\nDraw a tight box around every **person**, **car** "
                  "and **traffic light** you can see, including partly hidden "
@@ -133,22 +136,25 @@ absl::Status SeedDemo(service::Service& svc, const std::string& demo_dir,
   TS_ASSIGN_OR_RETURN(
       json assistant,
       svc.CreateProject(
-          lin, {{"name", "Assistant feedback"},
-                {"description", "Human feedback on assistant answers "
-                                "(OpenAssistant oasst1 prompts)."},
-                {"guidelines",
-                 "# Judging answers\n\nPrefer answers that are correct, "
-                 "helpful and honest about uncertainty. Penalise invented "
-                 "facts and citations.\n"},
-                {"budget", {{"amount_minor", 2'000'000}, {"currency", "CNY"}}}}));
+          lin,
+          {{"name", "Assistant feedback"},
+           {"description",
+            "Human feedback on assistant answers "
+            "(OpenAssistant oasst1 prompts)."},
+           {"guidelines",
+            "# Judging answers\n\nPrefer answers that are correct, "
+            "helpful and honest about uncertainty. Penalise invented "
+            "facts and citations.\n"},
+           {"budget", {{"amount_minor", 2'000'000}, {"currency", "CNY"}}}}));
   int64_t assistant_id = assistant["id"].get<int64_t>();
   TS_ASSIGN_OR_RETURN(
       int64_t pairwise,
       AddPool(svc, lin, assistant_id,
               {{"name", "Which answer is better?"},
                {"task_type", "pairwise"},
-               {"config", {{"rationale_required", true},
-                           {"question", "Which answer is more helpful and honest?"}}},
+               {"config",
+                {{"rationale_required", true},
+                 {"question", "Which answer is more helpful and honest?"}}},
                {"price", {{"amount_minor", 200}, {"currency", "CNY"}}},
                {"overlap", 3},
                {"lease_seconds", 1800}},
@@ -158,8 +164,9 @@ absl::Status SeedDemo(service::Service& svc, const std::string& demo_dir,
       AddPool(svc, lin, assistant_id,
               {{"name", "Rate the answer"},
                {"task_type", "rating"},
-               {"config", {{"criteria", {"helpfulness", "correctness", "harmlessness"}},
-                           {"scale", {{"min", 1}, {"max", 5}}}}},
+               {"config",
+                {{"criteria", {"helpfulness", "correctness", "harmlessness"}},
+                 {"scale", {{"min", 1}, {"max", 5}}}}},
                {"price", {{"amount_minor", 150}, {"currency", "CNY"}}},
                {"overlap", 2},
                {"lease_seconds", 1800}},

@@ -39,20 +39,28 @@ constexpr std::array<SubmissionRow, 5> kSubmissionTable{{
 
 absl::string_view EventName(ClaimEvent e) {
   switch (e) {
-    case ClaimEvent::kSubmit: return "submit";
-    case ClaimEvent::kExpire: return "expire";
-    case ClaimEvent::kRelease: return "release";
+    case ClaimEvent::kSubmit:
+      return "submit";
+    case ClaimEvent::kExpire:
+      return "expire";
+    case ClaimEvent::kRelease:
+      return "release";
   }
   return "?";
 }
 
 absl::string_view EventName(SubmissionEvent e) {
   switch (e) {
-    case SubmissionEvent::kLeaseForReview: return "lease for review";
-    case SubmissionEvent::kAccept: return "accept";
-    case SubmissionEvent::kRevise: return "revise";
-    case SubmissionEvent::kReject: return "reject";
-    case SubmissionEvent::kResubmit: return "resubmit";
+    case SubmissionEvent::kLeaseForReview:
+      return "lease for review";
+    case SubmissionEvent::kAccept:
+      return "accept";
+    case SubmissionEvent::kRevise:
+      return "revise";
+    case SubmissionEvent::kReject:
+      return "reject";
+    case SubmissionEvent::kResubmit:
+      return "resubmit";
   }
   return "?";
 }

@@ -12,8 +12,8 @@ TEST(ClaimLifecycleTest, OnlyActiveClaimsMove) {
             ClaimState::kExpired);
   EXPECT_EQ(*NextClaimState(ClaimState::kActive, ClaimEvent::kRelease),
             ClaimState::kReleased);
-  for (ClaimState s : {ClaimState::kSubmitted, ClaimState::kExpired,
-                       ClaimState::kReleased}) {
+  for (ClaimState s :
+       {ClaimState::kSubmitted, ClaimState::kExpired, ClaimState::kReleased}) {
     for (ClaimEvent e :
          {ClaimEvent::kSubmit, ClaimEvent::kExpire, ClaimEvent::kRelease}) {
       auto next = NextClaimState(s, e);
@@ -46,8 +46,8 @@ TEST(SubmissionLifecycleTest, IllegalMovesFail) {
 }
 
 TEST(EnumStringsTest, RoundTrip) {
-  for (Role r : {Role::kAdmin, Role::kRequester, Role::kReviewer,
-                 Role::kAnnotator}) {
+  for (Role r :
+       {Role::kAdmin, Role::kRequester, Role::kReviewer, Role::kAnnotator}) {
     EXPECT_EQ(*ParseRole(ToString(r), "role"), r);
   }
   EXPECT_EQ(*ParseTaskType("pairwise", "t"), TaskType::kPairwise);

@@ -93,8 +93,9 @@ absl::Status ValidateBoxes(const json& config, const json& data,
     TS_RETURN_IF_ERROR(RequireObject(box, fb));
     TS_ASSIGN_OR_RETURN(std::string label, RequiredString(box, "label", fb));
     if (!HasLabel(config, label)) {
-      return InvalidField(F(fb, "label"),
-                          absl::StrCat("'", label, "' is not in the pool's labels"));
+      return InvalidField(
+          F(fb, "label"),
+          absl::StrCat("'", label, "' is not in the pool's labels"));
     }
     double v[4];
     const char* keys[4] = {"x", "y", "w", "h"};
@@ -151,7 +152,8 @@ absl::StatusOr<json> NormalizePoolConfig(TaskType type, const json& config_in,
       if (rr == config.end()) {
         config["rationale_required"] = false;
       } else if (!rr->is_boolean()) {
-        return InvalidField(F(field, "rationale_required"), "must be a boolean");
+        return InvalidField(F(field, "rationale_required"),
+                            "must be a boolean");
       }
       if (type == TaskType::kPairwise) break;
       auto criteria = config.find("criteria");
@@ -236,9 +238,9 @@ absl::Status ValidateResult(TaskType type, const json& config, const json& data,
       TS_ASSIGN_OR_RETURN(std::string label,
                           RequiredString(result, "label", field));
       if (!HasLabel(config, label)) {
-        return InvalidField(F(field, "label"),
-                            absl::StrCat("'", label,
-                                         "' is not in the pool's labels"));
+        return InvalidField(
+            F(field, "label"),
+            absl::StrCat("'", label, "' is not in the pool's labels"));
       }
       return absl::OkStatus();
     }
@@ -269,8 +271,8 @@ absl::Status ValidateResult(TaskType type, const json& config, const json& data,
         }
         if (!value.is_number_integer() || value.get<int64_t>() < lo ||
             value.get<int64_t>() > hi) {
-          return InvalidField(fc, absl::StrCat("must be an integer from ", lo,
-                                               " to ", hi));
+          return InvalidField(
+              fc, absl::StrCat("must be an integer from ", lo, " to ", hi));
         }
       }
       for (const std::string& c : criteria) {
@@ -288,8 +290,8 @@ absl::Status ValidateResult(TaskType type, const json& config, const json& data,
   TS_ASSIGN_OR_RETURN(auto rationale,
                       OptionalString(result, "rationale", field));
   if (config.value("rationale_required", false) &&
-      (!rationale || rationale->find_first_not_of(" \t\r\n") ==
-                         std::string::npos)) {
+      (!rationale ||
+       rationale->find_first_not_of(" \t\r\n") == std::string::npos)) {
     return InvalidField(F(field, "rationale"), "is required by this pool");
   }
   if (rationale && rationale->size() > kMaxText) {

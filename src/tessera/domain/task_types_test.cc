@@ -23,10 +23,10 @@ TEST(PoolConfigTest, DefaultsAndErrors) {
   ASSERT_TRUE(rating.ok());
   EXPECT_EQ((*rating)["scale"]["max"], 5);
   EXPECT_EQ((*rating)["rationale_required"], false);
-  EXPECT_EQ(FieldOf(NormalizePoolConfig(TaskType::kBbox, json::object(),
-                                        "config")
-                        .status()),
-            "config.labels");
+  EXPECT_EQ(
+      FieldOf(NormalizePoolConfig(TaskType::kBbox, json::object(), "config")
+                  .status()),
+      "config.labels");
   EXPECT_EQ(FieldOf(NormalizePoolConfig(TaskType::kClassify,
                                         json{{"labels", {"a", "a"}}}, "config")
                         .status()),
@@ -36,21 +36,23 @@ TEST(PoolConfigTest, DefaultsAndErrors) {
 
 TEST(TaskDataTest, ImagesAndTexts) {
   json cfg = {{"labels", {"person"}}};
-  EXPECT_TRUE(ValidateTaskData(TaskType::kBbox, cfg,
-                               {{"image", "a/b.jpg"}, {"width", 10}, {"height", 5}},
-                               "d").ok());
-  EXPECT_EQ(FieldOf(ValidateTaskData(TaskType::kBbox, cfg,
-                                     {{"image", "../etc/passwd"},
-                                      {"width", 10}, {"height", 5}}, "d")),
-            "d.image");
-  EXPECT_EQ(FieldOf(ValidateTaskData(TaskType::kBbox, cfg,
-                                     {{"image", "x.jpg"}, {"width", 0},
-                                      {"height", 5}}, "d")),
+  EXPECT_TRUE(ValidateTaskData(
+                  TaskType::kBbox, cfg,
+                  {{"image", "a/b.jpg"}, {"width", 10}, {"height", 5}}, "d")
+                  .ok());
+  EXPECT_EQ(
+      FieldOf(ValidateTaskData(
+          TaskType::kBbox, cfg,
+          {{"image", "../etc/passwd"}, {"width", 10}, {"height", 5}}, "d")),
+      "d.image");
+  EXPECT_EQ(FieldOf(ValidateTaskData(
+                TaskType::kBbox, cfg,
+                {{"image", "x.jpg"}, {"width", 0}, {"height", 5}}, "d")),
             "d.width");
-  EXPECT_EQ(FieldOf(ValidateTaskData(TaskType::kPairwise, json::object(),
-                                     {{"prompt", "p"}, {"responses", {"a"}}},
-                                     "d")),
-            "d.responses");
+  EXPECT_EQ(
+      FieldOf(ValidateTaskData(TaskType::kPairwise, json::object(),
+                               {{"prompt", "p"}, {"responses", {"a"}}}, "d")),
+      "d.responses");
   EXPECT_TRUE(IsSafeMediaReference("https://example.org/x.jpg"));
   EXPECT_FALSE(IsSafeMediaReference("/abs/x.jpg"));
   EXPECT_FALSE(IsSafeMediaReference("a//b.jpg"));
@@ -59,15 +61,17 @@ TEST(TaskDataTest, ImagesAndTexts) {
 TEST(ResultTest, BoxesInsideImageWithKnownLabels) {
   json cfg = {{"labels", {"person", "car"}}};
   json data = {{"image", "x.jpg"}, {"width", 100}, {"height", 50}};
-  json ok = {{"boxes", {{{"label", "car"}, {"x", 1}, {"y", 2}, {"w", 98.5},
-                         {"h", 48}}}}};
+  json ok = {
+      {"boxes",
+       {{{"label", "car"}, {"x", 1}, {"y", 2}, {"w", 98.5}, {"h", 48}}}}};
   EXPECT_EQ(FieldOfResult(TaskType::kBbox, cfg, data, ok), std::nullopt);
-  json outside = {{"boxes", {{{"label", "car"}, {"x", 50}, {"y", 2},
-                              {"w", 60}, {"h", 10}}}}};
+  json outside = {
+      {"boxes",
+       {{{"label", "car"}, {"x", 50}, {"y", 2}, {"w", 60}, {"h", 10}}}}};
   EXPECT_EQ(FieldOfResult(TaskType::kBbox, cfg, data, outside),
             "result.boxes[0]");
-  json label = {{"boxes", {{{"label", "dog"}, {"x", 1}, {"y", 1}, {"w", 1},
-                            {"h", 1}}}}};
+  json label = {
+      {"boxes", {{{"label", "dog"}, {"x", 1}, {"y", 1}, {"w", 1}, {"h", 1}}}}};
   EXPECT_EQ(FieldOfResult(TaskType::kBbox, cfg, data, label),
             "result.boxes[0].label");
   EXPECT_EQ(FieldOfResult(TaskType::kBbox, cfg, data, json{{"boxes", 3}}),
@@ -102,9 +106,12 @@ TEST(ResultTest, RatingPairwiseText) {
 TEST(CommentsTest, Anchors) {
   EXPECT_TRUE(ValidateComments(json::parse(R"([{"text":"cite the year",
       "anchor":{"span":{"start":3,"end":9}}},{"text":"box off","anchor":{"box":0}},
-      {"text":"general"}])"), "comments").ok());
+      {"text":"general"}])"),
+                               "comments")
+                  .ok());
   EXPECT_EQ(FieldOf(ValidateComments(
-                json::parse(R"([{"text":"x","anchor":{"span":{"start":5,"end":1}}}])"),
+                json::parse(
+                    R"([{"text":"x","anchor":{"span":{"start":5,"end":1}}}])"),
                 "comments")),
             "comments[0].anchor.span");
   EXPECT_EQ(FieldOf(ValidateComments(json::parse(R"([{"anchor":{"box":1}}])"),

@@ -29,8 +29,9 @@ absl::StatusOr<E> Parse(const std::array<std::pair<E, const char*>, N>& table,
     if (s == name) return v;
     names.push_back(name);
   }
-  return InvalidField(field, absl::StrCat("'", s, "' is not one of: ",
-                                          absl::StrJoin(names, ", ")));
+  return InvalidField(
+      field,
+      absl::StrCat("'", s, "' is not one of: ", absl::StrJoin(names, ", ")));
 }
 
 constexpr std::array<std::pair<Role, const char*>, 4> kRoles{{

@@ -16,11 +16,24 @@
 namespace tessera::domain {
 
 enum class Role { kAdmin, kRequester, kReviewer, kAnnotator };
-enum class TaskType { kBbox, kClassify, kPairwise, kRating, kRewrite, kReference };
+enum class TaskType {
+  kBbox,
+  kClassify,
+  kPairwise,
+  kRating,
+  kRewrite,
+  kReference
+};
 // draft: being filled; scheduled: released for opens_at; open; closed.
 enum class PoolState { kDraft, kScheduled, kOpen, kClosed };
 enum class ClaimState { kActive, kSubmitted, kExpired, kReleased };
-enum class SubmissionState { kPendingReview, kInReview, kReturned, kAccepted, kRejected };
+enum class SubmissionState {
+  kPendingReview,
+  kInReview,
+  kReturned,
+  kAccepted,
+  kRejected
+};
 enum class Verdict { kAccept, kRevise, kReject };
 
 // Wire/database strings, defined once. Parse* return kInvalidArgument naming
@@ -32,11 +45,16 @@ absl::string_view ToString(ClaimState s);
 absl::string_view ToString(SubmissionState s);
 absl::string_view ToString(Verdict v);
 absl::StatusOr<Role> ParseRole(absl::string_view s, absl::string_view field);
-absl::StatusOr<TaskType> ParseTaskType(absl::string_view s, absl::string_view field);
-absl::StatusOr<PoolState> ParsePoolState(absl::string_view s, absl::string_view field);
-absl::StatusOr<ClaimState> ParseClaimState(absl::string_view s, absl::string_view field);
-absl::StatusOr<SubmissionState> ParseSubmissionState(absl::string_view s, absl::string_view field);
-absl::StatusOr<Verdict> ParseVerdict(absl::string_view s, absl::string_view field);
+absl::StatusOr<TaskType> ParseTaskType(absl::string_view s,
+                                       absl::string_view field);
+absl::StatusOr<PoolState> ParsePoolState(absl::string_view s,
+                                         absl::string_view field);
+absl::StatusOr<ClaimState> ParseClaimState(absl::string_view s,
+                                           absl::string_view field);
+absl::StatusOr<SubmissionState> ParseSubmissionState(absl::string_view s,
+                                                     absl::string_view field);
+absl::StatusOr<Verdict> ParseVerdict(absl::string_view s,
+                                     absl::string_view field);
 
 struct User {
   UserId id;
@@ -48,7 +66,8 @@ struct User {
 };
 
 struct Session {
-  std::string token_hash;  // BLAKE2b of the token, hex; the token is never stored
+  std::string
+      token_hash;  // BLAKE2b of the token, hex; the token is never stored
   UserId user_id;
   absl::Time created_at;
   absl::Time expires_at;
@@ -72,7 +91,7 @@ struct Pool {
   TaskType task_type = TaskType::kClassify;
   std::string config_json = "{}";
   Money price;
-  int overlap = 1;          // how many different annotators each task needs
+  int overlap = 1;  // how many different annotators each task needs
   int lease_seconds = 600;
   int max_rounds = 3;
   std::optional<absl::Time> opens_at;
@@ -107,7 +126,7 @@ struct Submission {
   UserId annotator_id;
   SubmissionState state = SubmissionState::kPendingReview;
   int round = 1;
-  std::optional<UserId> reviewer_id;          // holder of the review lease
+  std::optional<UserId> reviewer_id;  // holder of the review lease
   std::optional<absl::Time> review_expires_at;
   bool first_pass = false;  // accepted in round 1
   absl::Time created_at;
@@ -136,8 +155,8 @@ struct LedgerEntry {
   int64_t id = 0;
   int64_t journal_id = 0;  // entries of one journal sum to zero
   AccountId account_id;
-  Money amount;            // positive credits the account, negative debits it
-  std::string kind;        // "funding", "task_payment", ...
+  Money amount;      // positive credits the account, negative debits it
+  std::string kind;  // "funding", "task_payment", ...
   std::optional<SubmissionId> submission_id;
   std::string memo;
   absl::Time created_at;
@@ -145,8 +164,8 @@ struct LedgerEntry {
 
 struct AuditRecord {
   std::optional<UserId> actor;
-  std::string action;   // e.g. "claim.create"
-  std::string entity;   // e.g. "claim"
+  std::string action;  // e.g. "claim.create"
+  std::string entity;  // e.g. "claim"
   int64_t entity_id = 0;
   std::string before_json = "null";
   std::string after_json = "null";

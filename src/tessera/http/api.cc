@@ -74,7 +74,8 @@ std::optional<Response> ServeFile(const std::string& root,
   if (ec) return std::nullopt;
   fs::path full = fs::weakly_canonical(base / rel, ec);
   if (ec) return std::nullopt;
-  auto [b, f] = std::mismatch(base.begin(), base.end(), full.begin(), full.end());
+  auto [b, f] =
+      std::mismatch(base.begin(), base.end(), full.begin(), full.end());
   if (b != base.end()) return std::nullopt;  // escaped the root
   if (!fs::is_regular_file(full, ec)) return std::nullopt;
   std::ifstream in(full, std::ios::binary);
@@ -124,8 +125,8 @@ class Api {
       return Response::Json(200, {{"status", "ok"}});
     });
     r.Add("GET", "/readyz", [this](Request&) {
-      absl::Status s = options_.ready_check ? options_.ready_check()
-                                            : absl::OkStatus();
+      absl::Status s =
+          options_.ready_check ? options_.ready_check() : absl::OkStatus();
       if (!s.ok()) {
         return Response::Json(503, {{"status", "unavailable"},
                                     {"reason", std::string(s.message())}});
@@ -148,15 +149,16 @@ class Api {
       return Response::NoContent();
     });
     r.Add("GET", "/api/v1/me", Authed([this](Request&, const Principal& p) {
-      return JsonOr(200, service_.Me(p));
-    }));
+            return JsonOr(200, service_.Me(p));
+          }));
     r.Add("GET", "/api/v1/me/earnings",
           Authed([this](Request&, const Principal& p) {
             return JsonOr(200, service_.Earnings(p));
           }));
     r.Add("GET", "/api/v1/me/submissions",
           Authed([this](Request& req, const Principal& p) {
-            return JsonOr(200, service_.ListMySubmissions(p, req.Query("state")));
+            return JsonOr(200,
+                          service_.ListMySubmissions(p, req.Query("state")));
           }));
     r.Add("POST", "/api/v1/users",
           Authed([this](Request& req, const Principal& p) {
@@ -187,8 +189,8 @@ class Api {
           }));
 
     r.Add("GET", "/api/v1/pools", Authed([this](Request&, const Principal& p) {
-      return JsonOr(200, service_.ListPools(p));
-    }));
+            return JsonOr(200, service_.ListPools(p));
+          }));
     r.Add("GET", "/api/v1/pools/{id}",
           WithId([this](Request&, const Principal& p, int64_t id) {
             return JsonOr(200, service_.GetPool(p, PoolId(id)));
@@ -252,8 +254,8 @@ class Api {
           WithId([this](Request& req, const Principal& p, int64_t id) {
             std::string format = req.Query("format").value_or("jsonl");
             if (format != "jsonl") {
-              return ErrorResponse(InvalidField(
-                  "format", "supported formats: jsonl"));
+              return ErrorResponse(
+                  InvalidField("format", "supported formats: jsonl"));
             }
             auto out = service_.ExportJsonl(p, PoolId(id));
             if (!out.ok()) return ErrorResponse(out.status());
@@ -357,8 +359,10 @@ class Api {
 
   // {tasks:[...]} as JSON, or one {data, gold?} per line as NDJSON.
   static absl::StatusOr<json> TasksBody(const Request& req) {
-    std::string type = absl::AsciiStrToLower(req.Header("content-type").value_or(""));
-    if (!absl::StrContains(type, "ndjson") && !absl::StrContains(type, "jsonl")) {
+    std::string type =
+        absl::AsciiStrToLower(req.Header("content-type").value_or(""));
+    if (!absl::StrContains(type, "ndjson") &&
+        !absl::StrContains(type, "jsonl")) {
       return ParseJson(req.body);
     }
     json tasks = json::array();

@@ -11,7 +11,9 @@ Runner::Runner(service::Service& service, RunnerOptions options,
 
 Runner::~Runner() { Stop(); }
 
-void Runner::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Runner::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Runner::Stop() {
   {
@@ -66,8 +68,8 @@ void Runner::Loop() {
     Pass(aggregate);
     absl::Duration wait = options_.sweep_interval;
     if (aggregating) {
-      wait = std::min(wait, std::max(absl::ZeroDuration(),
-                                     next_aggregate - absl::Now()));
+      wait = std::min(
+          wait, std::max(absl::ZeroDuration(), next_aggregate - absl::Now()));
     }
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);

@@ -91,8 +91,8 @@ json RoundJson(const domain::Round& r) {
           {"result", ParseStored(r.result_json)},
           {"active_seconds", r.active_seconds},
           {"submitted_at", TimeJson(r.submitted_at)},
-          {"verdict", r.verdict ? json(domain::ToString(*r.verdict))
-                                : json(nullptr)},
+          {"verdict",
+           r.verdict ? json(domain::ToString(*r.verdict)) : json(nullptr)},
           {"comments", ParseStored(r.comments_json)},
           {"reviewed_at", OptTimeJson(r.reviewed_at)}};
 }
@@ -119,15 +119,15 @@ json EntryJson(const domain::LedgerEntry& e) {
           {"journal_id", e.journal_id},
           {"amount", MoneyToJson(e.amount)},
           {"kind", e.kind},
-          {"submission_id", e.submission_id ? json(e.submission_id->value)
-                                            : json(nullptr)},
+          {"submission_id",
+           e.submission_id ? json(e.submission_id->value) : json(nullptr)},
           {"memo", e.memo},
           {"created_at", TimeJson(e.created_at)}};
 }
 
-absl::Status Audit(Tx& tx, std::optional<UserId> actor, absl::string_view action,
-                   absl::string_view entity, int64_t id, json before,
-                   json after, absl::Time now) {
+absl::Status Audit(Tx& tx, std::optional<UserId> actor,
+                   absl::string_view action, absl::string_view entity,
+                   int64_t id, json before, json after, absl::Time now) {
   domain::AuditRecord a;
   a.actor = actor;
   a.action = std::string(action);
@@ -220,7 +220,8 @@ bool Principal::Has(Role r) const {
   return std::find(roles.begin(), roles.end(), r) != roles.end();
 }
 
-Service::Service(store::Store& store, const Clock& clock, ServiceOptions options)
+Service::Service(store::Store& store, const Clock& clock,
+                 ServiceOptions options)
     : store_(store), clock_(clock), options_(options) {}
 
 absl::Status Service::Write(absl::FunctionRef<absl::Status(Tx&)> fn) {
@@ -288,7 +289,8 @@ absl::StatusOr<Principal> Service::Authenticate(absl::string_view token) {
   if (options_.auth_cache_ttl > absl::ZeroDuration()) {
     absl::MutexLock lock(&auth_mu_);
     if (auth_cache_.size() >= 100'000) auth_cache_.clear();  // bound memory
-    auth_cache_[hash] = CachedSession{p, expires, now + options_.auth_cache_ttl};
+    auth_cache_[hash] =
+        CachedSession{p, expires, now + options_.auth_cache_ttl};
   }
   return p;
 }
@@ -335,7 +337,8 @@ absl::StatusOr<json> Service::CreateUser(const std::optional<Principal>& actor,
   for (size_t i = 0; i < roles->size(); ++i) {
     std::string f = absl::StrCat("roles[", i, "]");
     if (!(*roles)[i].is_string()) return InvalidField(f, "must be a string");
-    TS_ASSIGN_OR_RETURN(Role r, domain::ParseRole((*roles)[i].get<std::string>(), f));
+    TS_ASSIGN_OR_RETURN(Role r,
+                        domain::ParseRole((*roles)[i].get<std::string>(), f));
     if (std::find(u.roles.begin(), u.roles.end(), r) == u.roles.end()) {
       u.roles.push_back(r);
     }
@@ -360,9 +363,9 @@ absl::StatusOr<json> Service::Me(const Principal& p) {
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
     TS_ASSIGN_OR_RETURN(domain::User u, tx.GetUser(p.id));
     out = UserJson(u);
-    json standing = {{"submitted", 0}, {"accepted", 0}, {"rejected", 0},
-                     {"first_pass_accepted", 0}, {"in_review", 0},
-                     {"returned", 0}};
+    json standing = {{"submitted", 0}, {"accepted", 0},
+                     {"rejected", 0},  {"first_pass_accepted", 0},
+                     {"in_review", 0}, {"returned", 0}};
     if (p.Has(Role::kAnnotator)) {
       store::SubmissionFilter f;
       f.annotator = p.id;
@@ -379,12 +382,9 @@ absl::StatusOr<json> Service::Me(const Principal& p) {
         }
         if (s.state == SubmissionState::kReturned) ++returned;
       }
-      standing = {{"submitted", subs.size()},
-                  {"accepted", accepted},
-                  {"rejected", rejected},
-                  {"first_pass_accepted", first},
-                  {"in_review", review},
-                  {"returned", returned}};
+      standing = {{"submitted", subs.size()}, {"accepted", accepted},
+                  {"rejected", rejected},     {"first_pass_accepted", first},
+                  {"in_review", review},      {"returned", returned}};
     }
     out["standing"] = standing;
     return absl::OkStatus();
@@ -421,9 +421,9 @@ absl::StatusOr<json> Service::CreateProject(const Principal& p,
                         tx.EnsureAccount(AccountKind::kProject,
                                          project.id.value, project.currency));
     if (budget.amount_minor > 0) {
-      TS_ASSIGN_OR_RETURN(AccountId funding,
-                          tx.EnsureAccount(AccountKind::kFunding, p.id.value,
-                                           budget.currency));
+      TS_ASSIGN_OR_RETURN(
+          AccountId funding,
+          tx.EnsureAccount(AccountKind::kFunding, p.id.value, budget.currency));
       std::vector<domain::LedgerEntry> journal(2);
       journal[0].account_id = funding;
       journal[0].amount = {-budget.amount_minor, budget.currency};
@@ -436,9 +436,9 @@ absl::StatusOr<json> Service::CreateProject(const Principal& p,
       }
       TS_RETURN_IF_ERROR(tx.InsertJournal(std::move(journal)).status());
     }
-    return Audit(tx, p.id, "project.create", "project", project.id.value,
-                 nullptr, {{"name", project.name}, {"budget", MoneyToJson(budget)}},
-                 now);
+    return Audit(
+        tx, p.id, "project.create", "project", project.id.value, nullptr,
+        {{"name", project.name}, {"budget", MoneyToJson(budget)}}, now);
   }));
   return GetProject(p, project.id);
 }
@@ -447,9 +447,9 @@ absl::StatusOr<json> Service::GetProject(const Principal& p, ProjectId id) {
   json out;
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
     TS_ASSIGN_OR_RETURN(domain::Project project, OwnedProject(tx, p, id));
-    TS_ASSIGN_OR_RETURN(auto account,
-                        tx.FindAccount(AccountKind::kProject, id.value,
-                                       project.currency));
+    TS_ASSIGN_OR_RETURN(
+        auto account,
+        tx.FindAccount(AccountKind::kProject, id.value, project.currency));
     int64_t balance = 0;
     if (account) {
       TS_ASSIGN_OR_RETURN(balance, tx.Balance(*account));
@@ -457,14 +457,15 @@ absl::StatusOr<json> Service::GetProject(const Principal& p, ProjectId id) {
     TS_ASSIGN_OR_RETURN(auto pools, tx.ListPools(id));
     json pool_list = json::array();
     for (const auto& pool : pools) pool_list.push_back(PoolJson(pool));
-    out = {{"id", project.id.value},
-           {"owner_id", project.owner_id.value},
-           {"name", project.name},
-           {"description", project.description},
-           {"guidelines", project.guidelines},
-           {"budget", {{"remaining", MoneyToJson({balance, project.currency})}}},
-           {"pools", pool_list},
-           {"created_at", TimeJson(project.created_at)}};
+    out = {
+        {"id", project.id.value},
+        {"owner_id", project.owner_id.value},
+        {"name", project.name},
+        {"description", project.description},
+        {"guidelines", project.guidelines},
+        {"budget", {{"remaining", MoneyToJson({balance, project.currency})}}},
+        {"pools", pool_list},
+        {"created_at", TimeJson(project.created_at)}};
     return absl::OkStatus();
   }));
   return out;
@@ -474,9 +475,9 @@ absl::StatusOr<json> Service::ListProjects(const Principal& p) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
   json out = json::array();
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
-    TS_ASSIGN_OR_RETURN(auto projects,
-                        tx.ListProjects(p.Has(Role::kAdmin)
-                                            ? std::nullopt
+    TS_ASSIGN_OR_RETURN(
+        auto projects,
+        tx.ListProjects(p.Has(Role::kAdmin) ? std::nullopt
                                             : std::optional<UserId>(p.id)));
     for (const auto& project : projects) {
       out.push_back({{"id", project.id.value},
@@ -489,7 +490,8 @@ absl::StatusOr<json> Service::ListProjects(const Principal& p) {
   return json{{"projects", out}};
 }
 
-absl::StatusOr<json> Service::CreatePool(const Principal& p, ProjectId project_id,
+absl::StatusOr<json> Service::CreatePool(const Principal& p,
+                                         ProjectId project_id,
                                          const json& body) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
   TS_RETURN_IF_ERROR(RequireObject(body, "body"));
@@ -501,9 +503,9 @@ absl::StatusOr<json> Service::CreatePool(const Principal& p, ProjectId project_i
   }
   TS_ASSIGN_OR_RETURN(std::string type, RequiredString(body, "task_type"));
   TS_ASSIGN_OR_RETURN(pool.task_type, domain::ParseTaskType(type, "task_type"));
-  TS_ASSIGN_OR_RETURN(json config,
-                      domain::NormalizePoolConfig(
-                          pool.task_type, body.value("config", json()), "config"));
+  TS_ASSIGN_OR_RETURN(
+      json config, domain::NormalizePoolConfig(
+                       pool.task_type, body.value("config", json()), "config"));
   pool.config_json = config.dump();
   if (!body.contains("price")) return InvalidField("price", "is required");
   TS_ASSIGN_OR_RETURN(pool.price, MoneyFromJson(body["price"], "price"));
@@ -538,9 +540,9 @@ absl::StatusOr<json> Service::CreatePool(const Principal& p, ProjectId project_i
     TS_ASSIGN_OR_RETURN(domain::Project project,
                         OwnedProject(tx, p, project_id));
     if (project.currency != pool.price.currency) {
-      return InvalidField("price.currency",
-                          absl::StrCat("must match the project's currency ",
-                                       project.currency));
+      return InvalidField(
+          "price.currency",
+          absl::StrCat("must match the project's currency ", project.currency));
     }
     TS_ASSIGN_OR_RETURN(pool.id, tx.InsertPool(pool));
     return Audit(tx, p.id, "pool.create", "pool", pool.id.value, nullptr,
@@ -564,7 +566,8 @@ absl::StatusOr<json> Service::GetPool(const Principal& p, PoolId id) {
       if (!worker || !ReleasedToWorkers(pool)) return NotFound("pool");
     }
     out = PoolJson(pool);
-    TS_ASSIGN_OR_RETURN(domain::Project project, tx.GetProject(pool.project_id));
+    TS_ASSIGN_OR_RETURN(domain::Project project,
+                        tx.GetProject(pool.project_id));
     out["guidelines"] = project.guidelines;
     std::vector<std::string> reasons;
     if (auto closed = ClosedReason(pool, now)) reasons.push_back(*closed);
@@ -613,9 +616,8 @@ absl::StatusOr<json> Service::AddTasks(const Principal& p, PoolId pool_id,
       task.data_json = data->dump();
       auto gold = spec.find("gold");
       if (gold != spec.end() && !gold->is_null()) {
-        TS_RETURN_IF_ERROR(domain::ValidateResult(pool.task_type, config, *data,
-                                                  *gold,
-                                                  absl::StrCat(f, ".gold")));
+        TS_RETURN_IF_ERROR(domain::ValidateResult(
+            pool.task_type, config, *data, *gold, absl::StrCat(f, ".gold")));
         task.gold_json = gold->dump();
       }
       task.open_slots = pool.overlap;
@@ -625,7 +627,8 @@ absl::StatusOr<json> Service::AddTasks(const Principal& p, PoolId pool_id,
       last = id.value;
     }
     return Audit(tx, p.id, "tasks.add", "pool", pool_id.value, nullptr,
-                 {{"count", list->size()}, {"first_task_id", first},
+                 {{"count", list->size()},
+                  {"first_task_id", first},
                   {"last_task_id", last}},
                  now);
   }));
@@ -699,8 +702,7 @@ absl::StatusOr<json> Service::ListPools(const Principal& p) {
       }
       if (p.Has(Role::kAnnotator) && reasons.empty()) {
         TS_ASSIGN_OR_RETURN(auto active, tx.FindActiveClaim(p.id, pool.id));
-        j["active_claim_id"] =
-            active ? json(active->id.value) : json(nullptr);
+        j["active_claim_id"] = active ? json(active->id.value) : json(nullptr);
       }
       j["can_claim"] = reasons.empty();
       j["reasons"] = reasons;
@@ -730,9 +732,8 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
     if (active) {
       if (active->expires_at > now) {
         TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(active->task_id));
-        result = ClaimResult{{{"claim", ClaimJson(*active)},
-                              {"task", TaskJson(task)}},
-                             true};
+        result = ClaimResult{
+            {{"claim", ClaimJson(*active)}, {"task", TaskJson(task)}}, true};
         return absl::OkStatus();
       }
       // The lease ran out and the sweeper has not seen it yet.
@@ -763,8 +764,8 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
     TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(*task_id));
     TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.create", "claim", claim.id.value,
                              nullptr, {{"task_id", task_id->value}}, now));
-    result = ClaimResult{{{"claim", ClaimJson(claim)}, {"task", TaskJson(task)}},
-                         false};
+    result = ClaimResult{
+        {{"claim", ClaimJson(claim)}, {"task", TaskJson(task)}}, false};
     return absl::OkStatus();
   }));
   return result;
@@ -802,9 +803,9 @@ absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
     }
     TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(claim->pool_id));
     TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(claim->task_id));
-    TS_RETURN_IF_ERROR(domain::ValidateResult(
-        pool.task_type, ParseStored(pool.config_json),
-        ParseStored(task.data_json), *result, "result"));
+    TS_RETURN_IF_ERROR(
+        domain::ValidateResult(pool.task_type, ParseStored(pool.config_json),
+                               ParseStored(task.data_json), *result, "result"));
     TS_RETURN_IF_ERROR(tx.UpdateClaimState(claim_id, ClaimState::kActive,
                                            ClaimState::kSubmitted));
     domain::Submission s;
@@ -869,14 +870,13 @@ absl::StatusOr<json> Service::Revise(const Principal& p, SubmissionId id,
       return absl::OkStatus();
     }
     TS_ASSIGN_OR_RETURN(SubmissionState next,
-                        domain::NextSubmissionState(s->state,
-                                                    SubmissionEvent::kResubmit,
-                                                    s->round, 0));
+                        domain::NextSubmissionState(
+                            s->state, SubmissionEvent::kResubmit, s->round, 0));
     TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(s->pool_id));
     TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(s->task_id));
-    TS_RETURN_IF_ERROR(domain::ValidateResult(
-        pool.task_type, ParseStored(pool.config_json),
-        ParseStored(task.data_json), *result, "result"));
+    TS_RETURN_IF_ERROR(
+        domain::ValidateResult(pool.task_type, ParseStored(pool.config_json),
+                               ParseStored(task.data_json), *result, "result"));
     s->state = next;
     s->round += 1;
     s->reviewer_id.reset();
@@ -992,13 +992,12 @@ absl::StatusOr<std::optional<json>> Service::ClaimReview(const Principal& p,
     TS_RETURN_IF_ERROR(tx.UpdateSubmission(s));
     TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(s.id));
     TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(s.task_id));
-    TS_RETURN_IF_ERROR(Audit(tx, p.id, "review.lease", "submission",
-                             s.id.value, before, {{"state", "in_review"}},
-                             now));
+    TS_RETURN_IF_ERROR(Audit(tx, p.id, "review.lease", "submission", s.id.value,
+                             before, {{"state", "in_review"}}, now));
     json j = SubmissionJson(s, rounds);
     j["review_expires_at"] = Rfc3339(*s.review_expires_at);
-    out = json{{"submission", j}, {"task", TaskJson(task)},
-               {"pool", PoolJson(pool)}};
+    out = json{
+        {"submission", j}, {"task", TaskJson(task)}, {"pool", PoolJson(pool)}};
     return absl::OkStatus();
   }));
   return out;
@@ -1008,7 +1007,8 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
                                      const json& body) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kReviewer));
   TS_RETURN_IF_ERROR(RequireObject(body, "body"));
-  TS_ASSIGN_OR_RETURN(std::string verdict_text, RequiredString(body, "verdict"));
+  TS_ASSIGN_OR_RETURN(std::string verdict_text,
+                      RequiredString(body, "verdict"));
   TS_ASSIGN_OR_RETURN(Verdict verdict,
                       domain::ParseVerdict(verdict_text, "verdict"));
   json comments = body.value("comments", json::array());
@@ -1037,9 +1037,10 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
           "your review lease on this submission has ended; lease it again");
     }
     TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(s->pool_id));
-    SubmissionEvent event = verdict == Verdict::kAccept   ? SubmissionEvent::kAccept
-                            : verdict == Verdict::kRevise ? SubmissionEvent::kRevise
-                                                          : SubmissionEvent::kReject;
+    SubmissionEvent event =
+        verdict == Verdict::kAccept   ? SubmissionEvent::kAccept
+        : verdict == Verdict::kRevise ? SubmissionEvent::kRevise
+                                      : SubmissionEvent::kReject;
     TS_ASSIGN_OR_RETURN(SubmissionState next,
                         domain::NextSubmissionState(s->state, event, s->round,
                                                     pool.max_rounds));
@@ -1069,10 +1070,12 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
     s->updated_at = now;
     if (next == SubmissionState::kAccepted) {
       s->first_pass = s->round == 1;
-      TS_ASSIGN_OR_RETURN(domain::Project project, tx.GetProject(pool.project_id));
-      TS_ASSIGN_OR_RETURN(AccountId from,
-                          tx.EnsureAccount(AccountKind::kProject,
-                                           project.id.value, pool.price.currency));
+      TS_ASSIGN_OR_RETURN(domain::Project project,
+                          tx.GetProject(pool.project_id));
+      TS_ASSIGN_OR_RETURN(
+          AccountId from,
+          tx.EnsureAccount(AccountKind::kProject, project.id.value,
+                           pool.price.currency));
       TS_ASSIGN_OR_RETURN(int64_t balance, tx.Balance(from));
       if (balance < pool.price.amount_minor) {
         return FailedPrecondition(
@@ -1080,10 +1083,10 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
             "must add budget before work can be accepted");
       }
       if (pool.price.amount_minor > 0) {
-        TS_ASSIGN_OR_RETURN(AccountId to,
-                            tx.EnsureAccount(AccountKind::kAnnotator,
-                                             s->annotator_id.value,
-                                             pool.price.currency));
+        TS_ASSIGN_OR_RETURN(
+            AccountId to,
+            tx.EnsureAccount(AccountKind::kAnnotator, s->annotator_id.value,
+                             pool.price.currency));
         std::vector<domain::LedgerEntry> journal(2);
         journal[0].account_id = from;
         journal[0].amount = {-pool.price.amount_minor, pool.price.currency};
@@ -1103,12 +1106,10 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
       TS_RETURN_IF_ERROR(tx.AddOpenSlots(s->task_id, +1));
     }
     TS_RETURN_IF_ERROR(tx.UpdateSubmission(*s));
-    TS_RETURN_IF_ERROR(Audit(tx, p.id,
-                             absl::StrCat("review.", domain::ToString(verdict)),
-                             "submission", id.value, before,
-                             {{"state", domain::ToString(next)},
-                              {"round", s->round}},
-                             now));
+    TS_RETURN_IF_ERROR(
+        Audit(tx, p.id, absl::StrCat("review.", domain::ToString(verdict)),
+              "submission", id.value, before,
+              {{"state", domain::ToString(next)}, {"round", s->round}}, now));
     out = SubmissionJson(*s, rounds);
     return absl::OkStatus();
   }));
@@ -1227,8 +1228,8 @@ absl::StatusOr<int> Service::ExpireLeases(int limit) {
     n = 0;
     TS_ASSIGN_OR_RETURN(auto expired, tx.ListExpiredClaims(now, limit));
     for (const auto& c : expired) {
-      TS_RETURN_IF_ERROR(tx.UpdateClaimState(c.id, ClaimState::kActive,
-                                             ClaimState::kExpired));
+      TS_RETURN_IF_ERROR(
+          tx.UpdateClaimState(c.id, ClaimState::kActive, ClaimState::kExpired));
       TS_RETURN_IF_ERROR(tx.AddOpenSlots(c.task_id, +1));
       TS_RETURN_IF_ERROR(Audit(tx, std::nullopt, "claim.expire", "claim",
                                c.id.value, {{"state", "active"}},

@@ -764,7 +764,8 @@ TEST_P(ServiceTest, DraftWithOpensAtStaysHiddenUntilReleased) {
   EXPECT_EQ(opened, 0);  // never released with /open: stays a draft
   TS_ASSERT_OK_AND_ASSIGN(json listed, svc().ListPools(ann));
   EXPECT_TRUE(listed["pools"].empty());
-  EXPECT_EQ(svc().Claim(ann, pool).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(svc().Claim(ann, pool).status().code(),
+            absl::StatusCode::kNotFound);
   EXPECT_EQ(svc().GetPool(ann, pool).status().code(),
             absl::StatusCode::kNotFound);
   TS_ASSERT_OK_AND_ASSIGN(json got, svc().GetPool(req, pool));

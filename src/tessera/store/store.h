@@ -140,8 +140,7 @@ class Tx {
   // Submissions and their rounds.
   virtual absl::StatusOr<SubmissionId> InsertSubmission(
       const domain::Submission& submission) = 0;
-  virtual absl::StatusOr<domain::Submission> GetSubmission(
-      SubmissionId id) = 0;
+  virtual absl::StatusOr<domain::Submission> GetSubmission(SubmissionId id) = 0;
   virtual absl::StatusOr<std::optional<domain::Submission>>
   FindSubmissionByClaim(ClaimId claim) = 0;
   // Writes state, round, reviewer lease, first_pass and updated_at.
@@ -161,9 +160,9 @@ class Tx {
       SubmissionId id) = 0;
 
   // Ledger (double entry).
-  virtual absl::StatusOr<AccountId> EnsureAccount(domain::AccountKind kind,
-                                                  int64_t owner_id,
-                                                  absl::string_view currency) = 0;
+  virtual absl::StatusOr<AccountId> EnsureAccount(
+      domain::AccountKind kind, int64_t owner_id,
+      absl::string_view currency) = 0;
   virtual absl::StatusOr<std::optional<AccountId>> FindAccount(
       domain::AccountKind kind, int64_t owner_id,
       absl::string_view currency) = 0;

@@ -403,7 +403,8 @@ TEST_P(StoreConformanceTest, ProjectsAndPoolsRoundTrip) {
   }));
 }
 
-TEST_P(StoreConformanceTest, ListDuePoolsReturnsScheduledPoolsWhoseTimeHasCome) {
+TEST_P(StoreConformanceTest,
+       ListDuePoolsReturnsScheduledPoolsWhoseTimeHasCome) {
   std::vector<PoolId> ids;
   TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
     ids.clear();
@@ -412,11 +413,12 @@ TEST_P(StoreConformanceTest, ListDuePoolsReturnsScheduledPoolsWhoseTimeHasCome) 
     TS_ASSIGN_OR_RETURN(ProjectId p, tx.InsertProject(MakeProject(u, "p")));
     const std::vector<Pool> pools = {
         MakePool(p, 1, PoolState::kScheduled, T0() - absl::Seconds(1)),  // due
-        MakePool(p, 1, PoolState::kScheduled, T0() + absl::Seconds(1)),  // later
-        MakePool(p, 1, PoolState::kDraft),  // unscheduled
-        MakePool(p, 1, PoolState::kOpen, T0() - absl::Hours(1)),    // open
+        MakePool(p, 1, PoolState::kScheduled,
+                 T0() + absl::Seconds(1)),                        // later
+        MakePool(p, 1, PoolState::kDraft),                        // unscheduled
+        MakePool(p, 1, PoolState::kOpen, T0() - absl::Hours(1)),  // open
         MakePool(p, 1, PoolState::kClosed, T0() - absl::Hours(1)),  // closed
-        MakePool(p, 1, PoolState::kScheduled, T0()),  // due now
+        MakePool(p, 1, PoolState::kScheduled, T0()),                // due now
         // A draft never opens by itself, whatever its opens_at says.
         MakePool(p, 1, PoolState::kDraft, T0() - absl::Hours(1)),
     };
@@ -1204,7 +1206,6 @@ TEST_P(StoreConformanceTest, ConcurrentClaimsFillEveryTaskExactlyOverlapTimes) {
   EXPECT_EQ(annotators_by_task.size(), size_t{kTasks});
 }
 
-
 TEST_P(StoreConformanceTest, QualitySnapshotsAndTheirInputs) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 3, 2, 3));
   PoolId empty_pool;
@@ -1222,7 +1223,9 @@ TEST_P(StoreConformanceTest, QualitySnapshotsAndTheirInputs) {
     const std::vector<Work> work = {
         {0, 0, SubmissionState::kPendingReview, {R"({"label":"cat"})"}},
         {1, 0, SubmissionState::kRejected, {R"({"label":"dog"})"}},
-        {2, 0, SubmissionState::kPendingReview,
+        {2,
+         0,
+         SubmissionState::kPendingReview,
          {R"({"label":"cat"})", R"({"label":"dog"})"}},
         {0, 1, SubmissionState::kAccepted, {R"({"label":"dog"})"}},
     };
@@ -1345,8 +1348,8 @@ TEST_P(StoreConformanceTest, QualitySnapshotsAndTheirInputs) {
 
   // A new submission makes the pool stale again.
   TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
-    Claim c = MakeClaim(w.tasks[1], w.pool, w.annotators[1],
-                        ClaimState::kSubmitted);
+    Claim c =
+        MakeClaim(w.tasks[1], w.pool, w.annotators[1], ClaimState::kSubmitted);
     TS_ASSIGN_OR_RETURN(ClaimId cid, tx.InsertClaim(c));
     return tx
         .InsertSubmission(

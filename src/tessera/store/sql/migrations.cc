@@ -153,8 +153,9 @@ CREATE TABLE quality_snapshots (
 
 std::string Adapt(const Dialect& dialect, const char* sql) {
   if (dialect.name != "postgres") return sql;
-  return absl::StrReplaceAll(sql, {{"INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"},
-                                   {"INTEGER", "BIGINT"}});
+  return absl::StrReplaceAll(sql,
+                             {{"INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"},
+                              {"INTEGER", "BIGINT"}});
 }
 
 }  // namespace

@@ -23,8 +23,8 @@ using SqlRows = std::vector<SqlRow>;
 
 // Dialect facts the shared SQL needs.
 struct Dialect {
-  std::string name;            // "sqlite" or "postgres"
-  bool skip_locked = false;    // supports SELECT ... FOR UPDATE SKIP LOCKED
+  std::string name;          // "sqlite" or "postgres"
+  bool skip_locked = false;  // supports SELECT ... FOR UPDATE SKIP LOCKED
 };
 
 // One open connection inside a transaction. SQL uses `?` placeholders in both

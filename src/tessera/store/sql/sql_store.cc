@@ -75,7 +75,8 @@ absl::StatusOr<User> RowToUser(const SqlRow& r) {
   u.id = UserId(Int(r[0]));
   u.username = Text(r[1]);
   u.password_hash = Text(r[2]);
-  for (absl::string_view name : absl::StrSplit(Text(r[3]), ',', absl::SkipEmpty())) {
+  for (absl::string_view name :
+       absl::StrSplit(Text(r[3]), ',', absl::SkipEmpty())) {
     TS_ASSIGN_OR_RETURN(domain::Role role, domain::ParseRole(name, "roles"));
     u.roles.push_back(role);
   }
@@ -105,7 +106,8 @@ absl::StatusOr<Pool> RowToPool(const SqlRow& r) {
   p.id = PoolId(Int(r[0]));
   p.project_id = ProjectId(Int(r[1]));
   p.name = Text(r[2]);
-  TS_ASSIGN_OR_RETURN(p.task_type, domain::ParseTaskType(Text(r[3]), "task_type"));
+  TS_ASSIGN_OR_RETURN(p.task_type,
+                      domain::ParseTaskType(Text(r[3]), "task_type"));
   p.config_json = Text(r[4]);
   p.price = Money{Int(r[5]), Text(r[6])};
   p.overlap = static_cast<int>(Int(r[7]));
@@ -117,7 +119,8 @@ absl::StatusOr<Pool> RowToPool(const SqlRow& r) {
   return p;
 }
 
-constexpr const char* kTaskCols = "id, pool_id, data, gold, open_slots, created_at";
+constexpr const char* kTaskCols =
+    "id, pool_id, data, gold, open_slots, created_at";
 Task RowToTask(const SqlRow& r) {
   Task t;
   t.id = TaskId(Int(r[0]));
@@ -212,10 +215,13 @@ class SqlTx final : public Tx {
 
   // Users and sessions.
   absl::StatusOr<UserId> InsertUser(const User& u) override {
-    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
-        "INSERT INTO users (username, password_hash, roles, created_at) "
-        "VALUES (?, ?, ?, ?) RETURNING id",
-        {u.username, u.password_hash, RolesText(u.roles), Micros(u.created_at)}));
+    TS_ASSIGN_OR_RETURN(
+        int64_t id,
+        InsertReturningId(
+            "INSERT INTO users (username, password_hash, roles, created_at) "
+            "VALUES (?, ?, ?, ?) RETURNING id",
+            {u.username, u.password_hash, RolesText(u.roles),
+             Micros(u.created_at)}));
     return UserId(id);
   }
   absl::StatusOr<User> GetUser(UserId id) override {
@@ -227,10 +233,10 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<std::optional<User>> FindUserByName(
       absl::string_view username) override {
-    TS_ASSIGN_OR_RETURN(auto rows,
-                        Q(absl::StrCat("SELECT ", kUserCols,
-                                       " FROM users WHERE username = ?"),
-                          {std::string(username)}));
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat("SELECT ", kUserCols, " FROM users WHERE username = ?"),
+          {std::string(username)}));
     if (rows.empty()) return std::nullopt;
     TS_ASSIGN_OR_RETURN(User u, RowToUser(rows[0]));
     return u;
@@ -270,18 +276,20 @@ class SqlTx final : public Tx {
 
   // Projects and pools.
   absl::StatusOr<ProjectId> InsertProject(const Project& p) override {
-    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
-        "INSERT INTO projects (owner_id, name, description, guidelines, "
-        "currency, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        {p.owner_id.value, p.name, p.description, p.guidelines, p.currency,
-         Micros(p.created_at)}));
+    TS_ASSIGN_OR_RETURN(
+        int64_t id,
+        InsertReturningId(
+            "INSERT INTO projects (owner_id, name, description, guidelines, "
+            "currency, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            {p.owner_id.value, p.name, p.description, p.guidelines, p.currency,
+             Micros(p.created_at)}));
     return ProjectId(id);
   }
   absl::StatusOr<Project> GetProject(ProjectId id) override {
-    TS_ASSIGN_OR_RETURN(auto rows,
-                        Q(absl::StrCat("SELECT ", kProjectCols,
-                                       " FROM projects WHERE id = ?"),
-                          {id.value}));
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat("SELECT ", kProjectCols, " FROM projects WHERE id = ?"),
+          {id.value}));
     if (rows.empty()) return NotFound("project");
     return RowToProject(rows[0]);
   }
@@ -303,15 +311,20 @@ class SqlTx final : public Tx {
     return out;
   }
   absl::StatusOr<PoolId> InsertPool(const Pool& p) override {
-    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
-        "INSERT INTO pools (project_id, name, task_type, config, price_minor, "
-        "currency, overlap, lease_seconds, max_rounds, opens_at, state, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        {p.project_id.value, p.name, std::string(domain::ToString(p.task_type)),
-         p.config_json, p.price.amount_minor, p.price.currency,
-         int64_t{p.overlap}, int64_t{p.lease_seconds}, int64_t{p.max_rounds},
-         OptMicros(p.opens_at), std::string(domain::ToString(p.state)),
-         Micros(p.created_at)}));
+    TS_ASSIGN_OR_RETURN(
+        int64_t id,
+        InsertReturningId(
+            "INSERT INTO pools (project_id, name, task_type, config, "
+            "price_minor, "
+            "currency, overlap, lease_seconds, max_rounds, opens_at, state, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "
+            "id",
+            {p.project_id.value, p.name,
+             std::string(domain::ToString(p.task_type)), p.config_json,
+             p.price.amount_minor, p.price.currency, int64_t{p.overlap},
+             int64_t{p.lease_seconds}, int64_t{p.max_rounds},
+             OptMicros(p.opens_at), std::string(domain::ToString(p.state)),
+             Micros(p.created_at)}));
     return PoolId(id);
   }
   absl::StatusOr<Pool> GetPool(PoolId id) override {
@@ -330,9 +343,9 @@ class SqlTx final : public Tx {
                                                "? ORDER BY id"),
                                   {project->value}));
     } else {
-      TS_ASSIGN_OR_RETURN(rows, Q(absl::StrCat("SELECT ", kPoolCols,
-                                               " FROM pools ORDER BY id"),
-                                  {}));
+      TS_ASSIGN_OR_RETURN(
+          rows,
+          Q(absl::StrCat("SELECT ", kPoolCols, " FROM pools ORDER BY id"), {}));
     }
     std::vector<Pool> out;
     for (const SqlRow& r : rows) {
@@ -342,10 +355,10 @@ class SqlTx final : public Tx {
     return out;
   }
   absl::Status UpdatePool(const Pool& p) override {
-    TS_RETURN_IF_ERROR(conn_.Exec(
-        "UPDATE pools SET state = ?, opens_at = ? WHERE id = ?",
-        {std::string(domain::ToString(p.state)), OptMicros(p.opens_at),
-         p.id.value}));
+    TS_RETURN_IF_ERROR(
+        conn_.Exec("UPDATE pools SET state = ?, opens_at = ? WHERE id = ?",
+                   {std::string(domain::ToString(p.state)),
+                    OptMicros(p.opens_at), p.id.value}));
     return ExpectOneChange("pool");
   }
   absl::StatusOr<std::vector<PoolId>> ListDuePools(absl::Time now) override {
@@ -359,17 +372,21 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<PoolStats> GetPoolStats(PoolId id) override {
     PoolStats s;
-    TS_ASSIGN_OR_RETURN(auto t, Q("SELECT COUNT(*), CAST(COALESCE(SUM(open_slots), 0) AS BIGINT) "
-                                  "FROM tasks WHERE pool_id = ?",
-                                  {id.value}));
+    TS_ASSIGN_OR_RETURN(
+        auto t,
+        Q("SELECT COUNT(*), CAST(COALESCE(SUM(open_slots), 0) AS BIGINT) "
+          "FROM tasks WHERE pool_id = ?",
+          {id.value}));
     s.tasks = Int(t[0][0]);
     s.open_slots = Int(t[0][1]);
-    TS_ASSIGN_OR_RETURN(auto c, Q("SELECT COUNT(*) FROM claims WHERE pool_id = ? "
-                                  "AND state = 'active'",
-                                  {id.value}));
+    TS_ASSIGN_OR_RETURN(auto c,
+                        Q("SELECT COUNT(*) FROM claims WHERE pool_id = ? "
+                          "AND state = 'active'",
+                          {id.value}));
     s.active_claims = Int(c[0][0]);
     TS_ASSIGN_OR_RETURN(auto sub,
-                        Q("SELECT state, COUNT(*), CAST(COALESCE(SUM(first_pass), 0) AS BIGINT) "
+                        Q("SELECT state, COUNT(*), "
+                          "CAST(COALESCE(SUM(first_pass), 0) AS BIGINT) "
                           "FROM submissions WHERE pool_id = ? GROUP BY state",
                           {id.value}));
     for (const SqlRow& r : sub) {
@@ -391,11 +408,13 @@ class SqlTx final : public Tx {
 
   // Tasks.
   absl::StatusOr<TaskId> InsertTask(const Task& t) override {
-    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
-        "INSERT INTO tasks (pool_id, data, gold, open_slots, created_at) "
-        "VALUES (?, ?, ?, ?, ?) RETURNING id",
-        {t.pool_id.value, t.data_json, OptText(t.gold_json),
-         int64_t{t.open_slots}, Micros(t.created_at)}));
+    TS_ASSIGN_OR_RETURN(
+        int64_t id,
+        InsertReturningId(
+            "INSERT INTO tasks (pool_id, data, gold, open_slots, created_at) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            {t.pool_id.value, t.data_json, OptText(t.gold_json),
+             int64_t{t.open_slots}, Micros(t.created_at)}));
     return TaskId(id);
   }
   absl::StatusOr<Task> GetTask(TaskId id) override {
@@ -422,8 +441,8 @@ class SqlTx final : public Tx {
     TS_ASSIGN_OR_RETURN(auto rows, Q(sql + " FOR UPDATE OF t SKIP LOCKED",
                                      {pool.value, annotator.value}));
     if (rows.empty()) {
-      TS_ASSIGN_OR_RETURN(rows, Q(sql + " FOR UPDATE OF t",
-                                  {pool.value, annotator.value}));
+      TS_ASSIGN_OR_RETURN(
+          rows, Q(sql + " FOR UPDATE OF t", {pool.value, annotator.value}));
     }
     if (rows.empty()) return std::nullopt;
     return TaskId(Int(rows[0][0]));
@@ -441,12 +460,14 @@ class SqlTx final : public Tx {
 
   // Claims.
   absl::StatusOr<ClaimId> InsertClaim(const Claim& c) override {
-    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
-        "INSERT INTO claims (task_id, pool_id, annotator_id, state, "
-        "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        {c.task_id.value, c.pool_id.value, c.annotator_id.value,
-         std::string(domain::ToString(c.state)), Micros(c.created_at),
-         Micros(c.expires_at)}));
+    TS_ASSIGN_OR_RETURN(
+        int64_t id,
+        InsertReturningId(
+            "INSERT INTO claims (task_id, pool_id, annotator_id, state, "
+            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            {c.task_id.value, c.pool_id.value, c.annotator_id.value,
+             std::string(domain::ToString(c.state)), Micros(c.created_at),
+             Micros(c.expires_at)}));
     return ClaimId(id);
   }
   absl::StatusOr<Claim> GetClaim(ClaimId id) override {
@@ -500,15 +521,19 @@ class SqlTx final : public Tx {
 
   // Submissions.
   absl::StatusOr<SubmissionId> InsertSubmission(const Submission& s) override {
-    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
-        "INSERT INTO submissions (claim_id, task_id, pool_id, annotator_id, "
-        "state, round, reviewer_id, review_expires_at, first_pass, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        {s.claim_id.value, s.task_id.value, s.pool_id.value,
-         s.annotator_id.value, std::string(domain::ToString(s.state)),
-         int64_t{s.round}, OptId(s.reviewer_id), OptMicros(s.review_expires_at),
-         int64_t{s.first_pass ? 1 : 0}, Micros(s.created_at),
-         Micros(s.updated_at)}));
+    TS_ASSIGN_OR_RETURN(
+        int64_t id,
+        InsertReturningId(
+            "INSERT INTO submissions (claim_id, task_id, pool_id, "
+            "annotator_id, "
+            "state, round, reviewer_id, review_expires_at, first_pass, "
+            "created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            {s.claim_id.value, s.task_id.value, s.pool_id.value,
+             s.annotator_id.value, std::string(domain::ToString(s.state)),
+             int64_t{s.round}, OptId(s.reviewer_id),
+             OptMicros(s.review_expires_at), int64_t{s.first_pass ? 1 : 0},
+             Micros(s.created_at), Micros(s.updated_at)}));
     return SubmissionId(id);
   }
   absl::StatusOr<Submission> GetSubmission(SubmissionId id) override {
@@ -642,10 +667,13 @@ class SqlTx final : public Tx {
                                           absl::string_view currency) override {
     TS_ASSIGN_OR_RETURN(auto found, FindAccount(kind, owner_id, currency));
     if (found) return *found;
-    TS_ASSIGN_OR_RETURN(int64_t id, InsertReturningId(
-        "INSERT INTO accounts (kind, owner_id, currency) VALUES (?, ?, ?) "
-        "RETURNING id",
-        {std::string(domain::ToString(kind)), owner_id, std::string(currency)}));
+    TS_ASSIGN_OR_RETURN(
+        int64_t id,
+        InsertReturningId(
+            "INSERT INTO accounts (kind, owner_id, currency) VALUES (?, ?, ?) "
+            "RETURNING id",
+            {std::string(domain::ToString(kind)), owner_id,
+             std::string(currency)}));
     return AccountId(id);
   }
   absl::StatusOr<std::vector<std::pair<AccountId, std::string>>> ListAccounts(
@@ -655,7 +683,8 @@ class SqlTx final : public Tx {
                           "AND owner_id = ? ORDER BY id",
                           {std::string(domain::ToString(kind)), owner_id}));
     std::vector<std::pair<AccountId, std::string>> out;
-    for (const SqlRow& r : rows) out.emplace_back(AccountId(Int(r[0])), Text(r[1]));
+    for (const SqlRow& r : rows)
+      out.emplace_back(AccountId(Int(r[0])), Text(r[1]));
     return out;
   }
   absl::StatusOr<int64_t> Balance(AccountId account) override {
@@ -727,9 +756,10 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<int64_t> SumAllEntries() override {
     TS_ASSIGN_OR_RETURN(
-        auto rows, Q("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM "
-                     "ledger_entries",
-                     {}));
+        auto rows,
+        Q("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM "
+          "ledger_entries",
+          {}));
     return Int(rows[0][0]);
   }
 
@@ -830,7 +860,8 @@ class SqlTx final : public Tx {
     TS_ASSIGN_OR_RETURN(
         auto rows,
         Q("SELECT at, actor_id, action, entity, entity_id, before_json, "
-          "after_json FROM audit WHERE entity = ? AND entity_id = ? ORDER BY id",
+          "after_json FROM audit WHERE entity = ? AND entity_id = ? ORDER BY "
+          "id",
           {std::string(entity), entity_id}));
     std::vector<AuditRecord> out;
     for (const SqlRow& r : rows) {
@@ -852,8 +883,8 @@ class SqlTx final : public Tx {
                             const std::vector<SqlValue>& params) {
     return conn_.Query(sql, params);
   }
-  absl::StatusOr<int64_t> InsertReturningId(absl::string_view sql,
-                                            const std::vector<SqlValue>& params) {
+  absl::StatusOr<int64_t> InsertReturningId(
+      absl::string_view sql, const std::vector<SqlValue>& params) {
     TS_ASSIGN_OR_RETURN(auto rows, conn_.Query(sql, params));
     if (rows.empty()) return absl::InternalError("INSERT returned no id");
     return Int(rows[0][0]);
@@ -896,12 +927,13 @@ class SqlStore final : public Store {
           "PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"));
       TS_ASSIGN_OR_RETURN(
           auto rows,
-          conn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+          conn.Query(
+              "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
       int64_t current = Int(rows[0][0]);
       if (current > LatestVersion()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "database schema version ", current,
-            " is newer than this binary's ", LatestVersion()));
+        return absl::FailedPreconditionError(
+            absl::StrCat("database schema version ", current,
+                         " is newer than this binary's ", LatestVersion()));
       }
       for (const Migration& m : all) {
         if (m.version <= current) continue;
@@ -922,8 +954,9 @@ class SqlStore final : public Store {
   absl::StatusOr<int> CurrentVersion() override {
     int version = 0;
     TS_RETURN_IF_ERROR(db_->RunTransaction(TxMode::kRead, [&](SqlConn& conn) {
-      auto rows = conn.Query("SELECT COALESCE(MAX(version), 0) FROM "
-                             "schema_migrations");
+      auto rows = conn.Query(
+          "SELECT COALESCE(MAX(version), 0) FROM "
+          "schema_migrations");
       if (!rows.ok()) return absl::OkStatus();  // no table yet: version 0
       version = static_cast<int>(Int((*rows)[0][0]));
       return absl::OkStatus();
