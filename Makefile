@@ -18,7 +18,7 @@ BOOTSTRAP_FORCE  := $(if $(wildcard node_modules/.package-lock.json),,FORCE) \
                     $(if $(wildcard web/package.json),$(if $(wildcard web/node_modules/.package-lock.json),,FORCE))
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test bench clean bootstrap FORCE
+.PHONY: help configure build run test bench clean bootstrap FORCE
 
 help:
 	@echo "Tessera — make targets:"
@@ -39,14 +39,18 @@ bootstrap:
 	@mkdir -p $(BUILD_DIR)
 	@touch $(STAMP)
 
-build: $(STAMP)
+configure: $(STAMP)
 	@if [ ! -f $(BUILD_DIR)/build.ninja ]; then \
 	  echo "cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)"; \
 	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) || exit 1; \
 	fi
+
+build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-run: build
+# `run` builds only the server binary, not the tests and benchmarks.
+run: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target tessera
 	./$(BUILD_DIR)/tessera serve --db sqlite://./tessera.db --media demo/media --demo
 
 test: build
