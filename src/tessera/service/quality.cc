@@ -19,6 +19,7 @@
 #include "tessera/base/clock.h"
 #include "tessera/base/status.h"
 #include "tessera/domain/types.h"
+#include "tessera/service/internal/access.h"
 #include "tessera/service/service.h"
 
 namespace tessera::service {
@@ -433,22 +434,6 @@ bool Covers(const store::QualitySnapshot& latest,
          latest.input_mark == mark.mark;
 }
 
-// Quality is the pool owner's (or an admin's) business. As elsewhere,
-// another requester's pool is kNotFound so that ids reveal nothing.
-absl::Status RequireRequester(const Principal& p) {
-  if (p.Has(Role::kRequester) || p.Has(Role::kAdmin)) return absl::OkStatus();
-  return PermissionDenied("this needs the requester role");
-}
-absl::StatusOr<domain::Pool> OwnedPoolForQuality(Tx& tx, const Principal& p,
-                                                 PoolId id) {
-  TS_RETURN_IF_ERROR(RequireRequester(p));
-  TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(id));
-  if (p.Has(Role::kAdmin)) return pool;
-  TS_ASSIGN_OR_RETURN(domain::Project project, tx.GetProject(pool.project_id));
-  if (project.owner_id != p.id) return NotFound("pool");
-  return pool;
-}
-
 }  // namespace
 
 absl::StatusOr<QualityBody> BuildQualitySnapshot(
@@ -512,7 +497,7 @@ absl::StatusOr<json> Service::GetQuality(const Principal& p, PoolId id,
   }
   json out;
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
-    TS_RETURN_IF_ERROR(OwnedPoolForQuality(tx, p, id).status());
+    TS_RETURN_IF_ERROR(internal::OwnedPool(tx, p, id).status());
     std::optional<store::QualitySnapshot> snapshot;
     if (version) {
       TS_ASSIGN_OR_RETURN(snapshot, tx.FindQualitySnapshot(id, *version));
@@ -563,7 +548,7 @@ absl::StatusOr<std::optional<json>> Service::AggregatePool(
   bool fresh = false;
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
     if (actor) {
-      TS_ASSIGN_OR_RETURN(pool, OwnedPoolForQuality(tx, *actor, id));
+      TS_ASSIGN_OR_RETURN(pool, internal::OwnedPool(tx, *actor, id));
     } else {
       TS_ASSIGN_OR_RETURN(pool, tx.GetPool(id));
     }

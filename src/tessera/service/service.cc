@@ -14,6 +14,7 @@
 #include "tessera/domain/lifecycle.h"
 #include "tessera/domain/task_types.h"
 #include "tessera/service/auth.h"
+#include "tessera/service/internal/access.h"
 
 namespace tessera::service {
 namespace {
@@ -27,6 +28,9 @@ using domain::SubmissionEvent;
 using domain::SubmissionState;
 using domain::TaskType;
 using domain::Verdict;
+using internal::OwnedPool;
+using internal::OwnedProject;
+using internal::RequireRole;
 using store::Tx;
 
 constexpr int kMaxRoundsLimit = 10;
@@ -137,32 +141,6 @@ absl::Status Audit(Tx& tx, std::optional<UserId> actor,
   a.after_json = after.dump();
   a.at = now;
   return tx.InsertAudit(a);
-}
-
-absl::Status RequireRole(const Principal& p, Role r) {
-  if (p.Has(r) || p.Has(Role::kAdmin)) return absl::OkStatus();
-  return PermissionDenied(
-      absl::StrCat("this needs the ", domain::ToString(r), " role"));
-}
-
-// The project, if the caller owns it (or is admin). Others get kNotFound, so
-// that ids of other people's projects reveal nothing.
-absl::StatusOr<domain::Project> OwnedProject(Tx& tx, const Principal& p,
-                                             ProjectId id) {
-  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
-  auto project = tx.GetProject(id);
-  if (!project.ok()) return project.status();
-  if (project->owner_id != p.id && !p.Has(Role::kAdmin)) {
-    return NotFound("project");
-  }
-  return project;
-}
-
-absl::StatusOr<domain::Pool> OwnedPool(Tx& tx, const Principal& p, PoolId id) {
-  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
-  TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(id));
-  TS_RETURN_IF_ERROR(OwnedProject(tx, p, pool.project_id).status());
-  return pool;
 }
 
 // Whether annotators can claim from `pool` at `now`, and why not.
@@ -363,29 +341,18 @@ absl::StatusOr<json> Service::Me(const Principal& p) {
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
     TS_ASSIGN_OR_RETURN(domain::User u, tx.GetUser(p.id));
     out = UserJson(u);
-    json standing = {{"submitted", 0}, {"accepted", 0},
-                     {"rejected", 0},  {"first_pass_accepted", 0},
-                     {"in_review", 0}, {"returned", 0}};
+    store::SubmissionCounts n;
     if (p.Has(Role::kAnnotator)) {
-      store::SubmissionFilter f;
-      f.annotator = p.id;
-      f.limit = 1'000'000;
-      TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
-      int64_t accepted = 0, rejected = 0, first = 0, review = 0, returned = 0;
-      for (const auto& s : subs) {
-        if (s.state == SubmissionState::kAccepted) ++accepted;
-        if (s.state == SubmissionState::kRejected) ++rejected;
-        if (s.first_pass) ++first;
-        if (s.state == SubmissionState::kPendingReview ||
-            s.state == SubmissionState::kInReview) {
-          ++review;
-        }
-        if (s.state == SubmissionState::kReturned) ++returned;
-      }
-      standing = {{"submitted", subs.size()}, {"accepted", accepted},
-                  {"rejected", rejected},     {"first_pass_accepted", first},
-                  {"in_review", review},      {"returned", returned}};
+      store::SubmissionFilter mine;
+      mine.annotator = p.id;
+      TS_ASSIGN_OR_RETURN(n, tx.CountSubmissions(mine));
     }
+    json standing = {{"submitted", n.total},
+                     {"accepted", n.accepted},
+                     {"rejected", n.rejected},
+                     {"first_pass_accepted", n.first_pass_accepted},
+                     {"in_review", n.pending_review},
+                     {"returned", n.returned}};
     out["standing"] = standing;
     return absl::OkStatus();
   }));
@@ -1185,26 +1152,25 @@ absl::StatusOr<std::string> Service::TaskImage(const Principal& p,
       allowed = OwnedProject(tx, p, pool.project_id).ok();
     }
     if (!allowed && p.Has(Role::kReviewer)) {
+      // The reviewer holding a review lease on work for this task.
       store::SubmissionFilter f;
-      f.pool = task->pool_id;
+      f.task = task_id;
       f.state = SubmissionState::kInReview;
-      f.limit = 100000;
       TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
       for (const auto& s : subs) {
-        allowed = allowed || (s.task_id == task_id && s.reviewer_id &&
-                              *s.reviewer_id == p.id);
+        allowed = allowed || (s.reviewer_id && *s.reviewer_id == p.id);
       }
     }
     if (!allowed && p.Has(Role::kAnnotator)) {
+      // A live claim on the task, or work submitted for it.
       TS_ASSIGN_OR_RETURN(auto claims, tx.ListActiveClaims(p.id));
       for (const auto& c : claims) allowed = allowed || c.task_id == task_id;
       if (!allowed) {
         store::SubmissionFilter f;
         f.annotator = p.id;
-        f.pool = task->pool_id;
-        f.limit = 100000;
+        f.task = task_id;
         TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
-        for (const auto& s : subs) allowed = allowed || s.task_id == task_id;
+        allowed = !subs.empty();
       }
     }
     if (!allowed) return NotFound("task");

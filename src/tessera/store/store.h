@@ -25,9 +25,20 @@ namespace tessera::store {
 struct SubmissionFilter {
   std::optional<UserId> annotator;
   std::optional<PoolId> pool;
+  std::optional<TaskId> task;
   std::optional<domain::SubmissionState> state;
   int limit = 100;
   int64_t after_id = 0;  // keyset pagination: ids greater than this
+};
+
+// Submissions by state (of those a filter selects).
+struct SubmissionCounts {
+  int64_t total = 0;
+  int64_t pending_review = 0;  // pending_review + in_review
+  int64_t returned = 0;
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  int64_t first_pass_accepted = 0;
 };
 
 struct PoolStats {
@@ -150,6 +161,9 @@ class Tx {
   // ended before `now`) that `reviewer` did not write. Locked on PostgreSQL.
   virtual absl::StatusOr<std::optional<SubmissionId>> FindReviewableSubmission(
       PoolId pool, UserId reviewer, absl::Time now) = 0;
+  // Counts by state; the filter's state, limit and after_id are ignored.
+  virtual absl::StatusOr<SubmissionCounts> CountSubmissions(
+      const SubmissionFilter& filter) = 0;
   virtual absl::StatusOr<std::vector<domain::Submission>> ListSubmissions(
       const SubmissionFilter& filter) = 0;
   virtual absl::Status InsertRound(const domain::Round& round) = 0;

@@ -826,10 +826,23 @@ TEST_P(StoreConformanceTest, ListSubmissionsFiltersAndPages) {
   SubmissionFilter elsewhere;
   elsewhere.pool = PoolId(w.pool.value + 10);
   EXPECT_TRUE(list(elsewhere).empty());
+  SubmissionFilter on_task;
+  on_task.task = w.tasks[0];
+  EXPECT_THAT(list(on_task), ElementsAre(ids[0], ids[3]));
+  on_task.annotator = w.annotators[1];
+  EXPECT_THAT(list(on_task), ElementsAre(ids[3]));
   TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
     TS_ASSIGN_OR_RETURN(PoolStats stats, tx.GetPoolStats(w.pool));
     EXPECT_EQ(stats.pending_review, 3);
     EXPECT_EQ(stats.accepted, 1);
+    SubmissionFilter a0;
+    a0.annotator = w.annotators[0];
+    a0.state = SubmissionState::kRejected;  // ignored by CountSubmissions
+    TS_ASSIGN_OR_RETURN(SubmissionCounts n, tx.CountSubmissions(a0));
+    EXPECT_EQ(n.total, 3);
+    EXPECT_EQ(n.pending_review, 2);
+    EXPECT_EQ(n.accepted, 1);
+    EXPECT_EQ(n.rejected, 0);
     return absl::OkStatus();
   }));
 }

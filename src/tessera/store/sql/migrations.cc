@@ -151,6 +151,11 @@ CREATE TABLE quality_snapshots (
 );
 )sql";
 
+// Finding who worked on a task (image access checks) without a pool scan.
+constexpr const char* kV3 = R"sql(
+CREATE INDEX submissions_task ON submissions(task_id);
+)sql";
+
 std::string Adapt(const Dialect& dialect, const char* sql) {
   if (dialect.name != "postgres") return sql;
   return absl::StrReplaceAll(sql,
@@ -163,7 +168,8 @@ std::string Adapt(const Dialect& dialect, const char* sql) {
 std::vector<Migration> Migrations(const Dialect& dialect) {
   return {{1, "users, projects, pools, tasks, claims, review, ledger, audit",
            Adapt(dialect, kV1)},
-          {2, "quality snapshots", Adapt(dialect, kV2)}};
+          {2, "quality snapshots", Adapt(dialect, kV2)},
+          {3, "submissions by task", Adapt(dialect, kV3)}};
 }
 
 }  // namespace tessera::store

@@ -384,25 +384,14 @@ class SqlTx final : public Tx {
                           "AND state = 'active'",
                           {id.value}));
     s.active_claims = Int(c[0][0]);
-    TS_ASSIGN_OR_RETURN(auto sub,
-                        Q("SELECT state, COUNT(*), "
-                          "CAST(COALESCE(SUM(first_pass), 0) AS BIGINT) "
-                          "FROM submissions WHERE pool_id = ? GROUP BY state",
-                          {id.value}));
-    for (const SqlRow& r : sub) {
-      std::string state = Text(r[0]);
-      int64_t n = Int(r[1]);
-      if (state == "pending_review" || state == "in_review") {
-        s.pending_review += n;
-      } else if (state == "returned") {
-        s.returned = n;
-      } else if (state == "accepted") {
-        s.accepted = n;
-        s.first_pass_accepted = Int(r[2]);
-      } else if (state == "rejected") {
-        s.rejected = n;
-      }
-    }
+    SubmissionFilter by_pool;
+    by_pool.pool = id;
+    TS_ASSIGN_OR_RETURN(SubmissionCounts n, CountSubmissions(by_pool));
+    s.pending_review = n.pending_review;
+    s.returned = n.returned;
+    s.accepted = n.accepted;
+    s.rejected = n.rejected;
+    s.first_pass_accepted = n.first_pass_accepted;
     return s;
   }
 
@@ -591,19 +580,39 @@ class SqlTx final : public Tx {
     }
     return best;
   }
+  absl::StatusOr<SubmissionCounts> CountSubmissions(
+      const SubmissionFilter& f) override {
+    std::string sql =
+        "SELECT state, COUNT(*), CAST(COALESCE(SUM(first_pass), 0) AS BIGINT) "
+        "FROM submissions WHERE 1 = 1";
+    std::vector<SqlValue> params;
+    AppendSubmissionFilter(f, sql, params);
+    sql += " GROUP BY state";
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
+    SubmissionCounts n;
+    for (const SqlRow& r : rows) {
+      const std::string state = Text(r[0]);
+      const int64_t count = Int(r[1]);
+      n.total += count;
+      if (state == "pending_review" || state == "in_review") {
+        n.pending_review += count;
+      } else if (state == "returned") {
+        n.returned = count;
+      } else if (state == "accepted") {
+        n.accepted = count;
+        n.first_pass_accepted = Int(r[2]);
+      } else if (state == "rejected") {
+        n.rejected = count;
+      }
+    }
+    return n;
+  }
   absl::StatusOr<std::vector<Submission>> ListSubmissions(
       const SubmissionFilter& f) override {
     std::string sql = absl::StrCat("SELECT ", kSubmissionCols,
                                    " FROM submissions WHERE id > ?");
     std::vector<SqlValue> params = {f.after_id};
-    if (f.annotator) {
-      sql += " AND annotator_id = ?";
-      params.push_back(f.annotator->value);
-    }
-    if (f.pool) {
-      sql += " AND pool_id = ?";
-      params.push_back(f.pool->value);
-    }
+    AppendSubmissionFilter(f, sql, params);
     if (f.state) {
       sql += " AND state = ?";
       params.push_back(std::string(domain::ToString(*f.state)));
@@ -888,6 +897,23 @@ class SqlTx final : public Tx {
     TS_ASSIGN_OR_RETURN(auto rows, conn_.Query(sql, params));
     if (rows.empty()) return absl::InternalError("INSERT returned no id");
     return Int(rows[0][0]);
+  }
+  // The annotator, pool and task conditions of a filter.
+  static void AppendSubmissionFilter(const SubmissionFilter& f,
+                                     std::string& sql,
+                                     std::vector<SqlValue>& params) {
+    if (f.annotator) {
+      sql += " AND annotator_id = ?";
+      params.push_back(f.annotator->value);
+    }
+    if (f.pool) {
+      sql += " AND pool_id = ?";
+      params.push_back(f.pool->value);
+    }
+    if (f.task) {
+      sql += " AND task_id = ?";
+      params.push_back(f.task->value);
+    }
   }
   absl::Status ExpectOneChange(absl::string_view what) {
     if (conn_.Changes() != 1) return NotFound(what);
