@@ -106,6 +106,23 @@ struct Task {
   std::optional<std::string> gold_json;  // never shown to annotators
   int open_slots = 1;  // overlap minus live claims and non-rejected submissions
   absl::Time created_at;
+  // A digest of the task's data (hex), set by imports so that re-importing
+  // the same file with dedupe adds nothing twice.
+  std::optional<std::string> dedupe_key;
+};
+
+// A draft answer for a task made by a model (or imported with the tasks):
+// shown to annotators to accept, adjust or delete; never a submission.
+struct Preannotation {
+  int64_t id = 0;
+  TaskId task_id;
+  PoolId pool_id;
+  std::string source;       // "import" or "model"
+  std::string model;        // e.g. "opencv-hog-people"
+  std::string version;      // e.g. "4.6.0"
+  std::string result_json;  // the pool type's result shape
+  std::optional<double> score;
+  absl::Time created_at;
 };
 
 struct Claim {

@@ -27,6 +27,7 @@ namespace {
 
 using domain::Role;
 using domain::TaskType;
+using internal::ParseStored;
 using store::Tx;
 
 // Attempts at the snapshot insert. Each lost attempt means another writer
@@ -38,11 +39,6 @@ constexpr int kInsertAttempts = 10;
 json Num(double v) {
   if (!std::isfinite(v)) return nullptr;
   return std::round(v * 1e6) / 1e6;
-}
-
-// Stored JSON; `discarded` when it does not parse.
-json ParseStored(const std::string& text) {
-  return json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
 std::vector<std::string> StringList(const json& config, const char* key) {

@@ -28,8 +28,10 @@ using domain::SubmissionEvent;
 using domain::SubmissionState;
 using domain::TaskType;
 using domain::Verdict;
+using internal::Audit;
 using internal::OwnedPool;
 using internal::OwnedProject;
+using internal::ParseStored;
 using internal::RequireRole;
 using store::Tx;
 
@@ -54,10 +56,6 @@ json UserJson(const domain::User& u) {
           {"created_at", TimeJson(u.created_at)}};
 }
 
-json ParseStored(const std::string& text) {
-  return json::parse(text, nullptr, /*allow_exceptions=*/false);
-}
-
 json PoolJson(const domain::Pool& p) {
   return {{"id", p.id.value},
           {"project_id", p.project_id.value},
@@ -78,6 +76,24 @@ json TaskJson(const domain::Task& t) {
   return {{"id", t.id.value},
           {"pool_id", t.pool_id.value},
           {"data", ParseStored(t.data_json)}};
+}
+
+json PreannotationJson(const domain::Preannotation& d) {
+  return {{"model", d.model},
+          {"version", d.version},
+          {"source", d.source},
+          {"score", d.score ? json(*d.score) : json(nullptr)},
+          {"result", ParseStored(d.result_json)}};
+}
+
+// A claimed task: TaskJson plus the drafts (pre-annotations) to start from.
+absl::StatusOr<json> ClaimedTaskJson(Tx& tx, const domain::Task& t) {
+  json j = TaskJson(t);
+  TS_ASSIGN_OR_RETURN(auto drafts, tx.ListTaskPreannotations(t.id));
+  json list = json::array();
+  for (const auto& d : drafts) list.push_back(PreannotationJson(d));
+  j["preannotations"] = std::move(list);
+  return j;
 }
 
 json ClaimJson(const domain::Claim& c) {
@@ -127,20 +143,6 @@ json EntryJson(const domain::LedgerEntry& e) {
            e.submission_id ? json(e.submission_id->value) : json(nullptr)},
           {"memo", e.memo},
           {"created_at", TimeJson(e.created_at)}};
-}
-
-absl::Status Audit(Tx& tx, std::optional<UserId> actor,
-                   absl::string_view action, absl::string_view entity,
-                   int64_t id, json before, json after, absl::Time now) {
-  domain::AuditRecord a;
-  a.actor = actor;
-  a.action = std::string(action);
-  a.entity = std::string(entity);
-  a.entity_id = id;
-  a.before_json = before.dump();
-  a.after_json = after.dump();
-  a.at = now;
-  return tx.InsertAudit(a);
 }
 
 // Whether annotators can claim from `pool` at `now`, and why not.
@@ -699,8 +701,10 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
     if (active) {
       if (active->expires_at > now) {
         TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(active->task_id));
+        TS_ASSIGN_OR_RETURN(json task_json, ClaimedTaskJson(tx, task));
         result = ClaimResult{
-            {{"claim", ClaimJson(*active)}, {"task", TaskJson(task)}}, true};
+            {{"claim", ClaimJson(*active)}, {"task", std::move(task_json)}},
+            true};
         return absl::OkStatus();
       }
       // The lease ran out and the sweeper has not seen it yet.
@@ -729,10 +733,11 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
     TS_RETURN_IF_ERROR(id.status());
     claim.id = *id;
     TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(*task_id));
+    TS_ASSIGN_OR_RETURN(json task_json, ClaimedTaskJson(tx, task));
     TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.create", "claim", claim.id.value,
                              nullptr, {{"task_id", task_id->value}}, now));
     result = ClaimResult{
-        {{"claim", ClaimJson(claim)}, {"task", TaskJson(task)}}, false};
+        {{"claim", ClaimJson(claim)}, {"task", std::move(task_json)}}, false};
     return absl::OkStatus();
   }));
   return result;

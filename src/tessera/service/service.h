@@ -18,6 +18,7 @@
 #include "tessera/base/clock.h"
 #include "tessera/base/ids.h"
 #include "tessera/domain/types.h"
+#include "tessera/service/transfer.h"
 #include "tessera/store/store.h"
 
 namespace tessera::service {
@@ -109,6 +110,27 @@ class Service {
   // Accepted results of a pool as JSON lines (raw: one line per accepted
   // submission with its final round).
   absl::StatusOr<std::string> ExportJsonl(const Principal& p, PoolId pool);
+  // Imports tasks from `source` into `pool` in one transaction (see
+  // transfer.h). `actor` is a requester owning the pool (or an admin), or
+  // nullopt for the CLI. Without skip_invalid the first invalid item fails
+  // the whole import (kInvalidArgument naming where and the field) and
+  // nothing is written. Report: {"created", "duplicates", "skipped",
+  // "gold", "drafts", "first_task_id", "last_task_id",
+  // "errors": [{"where", "field"?, "message"}]}.
+  absl::StatusOr<json> ImportTasks(const std::optional<Principal>& actor,
+                                   PoolId pool, ImportSource& source,
+                                   const ImportOptions& options);
+  // Walks `pool`'s tasks by id in one read transaction: `begin` once, then
+  // `visit` per task. Who may: as ImportTasks.
+  absl::Status ExportPool(
+      const std::optional<Principal>& actor, PoolId pool,
+      const ExportOptions& options,
+      absl::FunctionRef<absl::Status(const ExportHeader&)> begin,
+      absl::FunctionRef<absl::Status(const ExportTask&)> visit);
+  // Stores a model's draft for a task (the pre-annotation job). kAlreadyExists
+  // when that model and version already drafted it.
+  absl::Status AddPreannotation(const domain::Preannotation& draft);
+
   // The media-root-relative image path of a task the caller may see, or
   // kNotFound. http(s) URLs are returned as they are.
   absl::StatusOr<std::string> TaskImage(const Principal& p, TaskId task);

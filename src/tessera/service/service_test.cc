@@ -1013,6 +1013,175 @@ TEST_P(ServiceFaultTest, FailedProjectCreationLeavesNoBudget) {
   EXPECT_EQ(projects["projects"].size(), 1u);
 }
 
+// An import source over a fixed list; an entry without a value is a
+// malformed line.
+class ListSource final : public ImportSource {
+ public:
+  explicit ListSource(std::vector<absl::StatusOr<ImportItem>> items)
+      : items_(std::move(items)) {}
+  absl::Status Rewind() override {
+    next_ = 0;
+    ++rewinds_;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bool> Next(ImportItem& item) override {
+    if (next_ >= items_.size()) return false;
+    const auto& entry = items_[next_++];
+    if (!entry.ok()) return entry.status();
+    item = *entry;
+    return true;
+  }
+  int rewinds() const { return rewinds_; }
+
+ private:
+  std::vector<absl::StatusOr<ImportItem>> items_;
+  size_t next_ = 0;
+  int rewinds_ = 0;
+};
+
+ImportItem Item(int line, json data) {
+  ImportItem item;
+  item.where = absl::StrCat("tasks.jsonl:", line);
+  item.data = std::move(data);
+  return item;
+}
+
+TEST_P(ServiceTest, ImportIsAllOrNothingOrSkipsWhatIsInvalid) {
+  TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal other, NewUser("other", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(ProjectId project, NewProject(req, 0));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId pool, NewPool(req, project, BboxPool()));
+  ImportItem gold = Item(3, BboxData(3));
+  gold.gold = json{{"boxes", json::array({Box("person", 1, 2, 30, 40)})}};
+  std::vector<absl::StatusOr<ImportItem>> items = {
+      Item(1, BboxData(1)), Item(2, BboxData(2, -5)), gold,
+      absl::InvalidArgumentError("tasks.jsonl:4: not a JSON object"),
+      Item(5, BboxData(1))};
+
+  ListSource source(items);
+  absl::Status failed =
+      svc().ImportTasks(req, pool, source, ImportOptions{}).status();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kInvalidArgument) << failed;
+  EXPECT_THAT(failed.message(), HasSubstr("tasks.jsonl:2"));
+  EXPECT_EQ(FieldOf(failed), "data.width");
+  TS_ASSERT_OK_AND_ASSIGN(json stats, svc().PoolStats(req, pool));
+  EXPECT_EQ(stats["tasks"], 0);
+  // Someone else's pool does not exist for them.
+  EXPECT_EQ(svc().ImportTasks(other, pool, source, {}).status().code(),
+            absl::StatusCode::kNotFound);
+
+  ImportOptions skip;
+  skip.skip_invalid = true;
+  skip.dedupe = true;
+  TS_ASSERT_OK_AND_ASSIGN(json report,
+                          svc().ImportTasks(req, pool, source, skip));
+  EXPECT_EQ(report["created"], 2) << report.dump();
+  EXPECT_EQ(report["skipped"], 2);
+  EXPECT_EQ(report["duplicates"], 1);  // line 5 repeats line 1
+  EXPECT_EQ(report["gold"], 1);
+  ASSERT_EQ(report["errors"].size(), 2u);
+  EXPECT_THAT(report["errors"][0]["message"].get<std::string>(),
+              HasSubstr("tasks.jsonl:2"));
+  EXPECT_EQ(report["errors"][0]["field"], "data.width");
+  EXPECT_THAT(report["errors"][1]["message"].get<std::string>(),
+              HasSubstr("tasks.jsonl:4"));
+
+  // Importing the same file again with dedupe adds nothing; without, all.
+  TS_ASSERT_OK_AND_ASSIGN(json again,
+                          svc().ImportTasks(req, pool, source, skip));
+  EXPECT_EQ(again["created"], 0);
+  EXPECT_EQ(again["duplicates"], 3);
+  TS_ASSERT_OK_AND_ASSIGN(stats, svc().PoolStats(req, pool));
+  EXPECT_EQ(stats["tasks"], 2);
+}
+
+TEST_P(ServiceTest, ImportedDraftsReachTheAnnotatorAndExportsWalkThePool) {
+  TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal ann, NewUser("ann", {"annotator"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal rev, NewUser("rev", {"reviewer"}));
+  TS_ASSERT_OK_AND_ASSIGN(ProjectId project, NewProject(req, 10'000));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId pool, NewPool(req, project, BboxPool()));
+  ImportItem first = Item(1, BboxData(1));
+  first.draft = json{{"boxes", json::array({Box("car", 5, 5, 50, 20)})}};
+  (*first.draft)["boxes"][0]["score"] = 0.75;
+  first.draft_model = "opencv-hog";
+  first.draft_score = 0.75;
+  first.gold = json{{"boxes", json::array({Box("person", 1, 2, 33.25, 44)})}};
+  ListSource source({first, Item(2, BboxData(2)), Item(3, BboxData(3))});
+  TS_ASSERT_OK_AND_ASSIGN(json report,
+                          svc().ImportTasks(std::nullopt, pool, source, {}));
+  EXPECT_EQ(report["created"], 3);
+  EXPECT_EQ(report["drafts"], 1);
+  TS_ASSERT_OK(svc().OpenPool(req, pool).status());
+
+  TS_ASSERT_OK_AND_ASSIGN(json claim, ClaimTask(ann, pool));
+  EXPECT_FALSE(HasKeyAnywhere(claim, "gold")) << claim.dump();
+  EXPECT_THAT(claim.dump(), ::testing::Not(HasSubstr(kGoldMarker)));
+  const json& drafts = claim["task"]["preannotations"];
+  ASSERT_EQ(drafts.size(), 1u) << claim.dump();
+  EXPECT_EQ(drafts[0]["model"], "opencv-hog");
+  EXPECT_EQ(drafts[0]["score"], 0.75);
+  EXPECT_EQ(drafts[0]["result"]["boxes"][0]["label"], "car");
+  TS_ASSERT_OK(
+      svc()
+          .Submit(ann, ClaimIdOf(claim), {{"result", BboxResult(7)}}, "k1")
+          .status());
+  TS_ASSERT_OK_AND_ASSIGN(SubmissionId sid, LeaseReview(rev, pool));
+  TS_ASSERT_OK(svc().Review(rev, sid, {{"verdict", "accept"}}).status());
+
+  struct Seen {
+    int64_t task;
+    size_t accepted, drafts;
+    bool inferred;
+  };
+  auto walk = [&](ExportOptions options, std::string* method) {
+    std::vector<Seen> seen;
+    absl::Status s = svc().ExportPool(
+        req, pool, options,
+        [&](const ExportHeader& h) {
+          EXPECT_EQ(h.pool.id, pool);
+          *method = h.quality_method;
+          return absl::OkStatus();
+        },
+        [&](const ExportTask& t) {
+          seen.push_back({t.task.id.value, t.accepted.size(), t.drafts.size(),
+                          t.inferred != nullptr});
+          return absl::OkStatus();
+        });
+    EXPECT_TRUE(s.ok()) << s;
+    return seen;
+  };
+  std::string method;
+  ExportOptions raw;
+  raw.page_size = 2;  // three tasks: two pages
+  auto plain = walk(raw, &method);
+  ASSERT_EQ(plain.size(), 3u);
+  EXPECT_LT(plain[0].task, plain[1].task);
+  EXPECT_LT(plain[1].task, plain[2].task);
+  EXPECT_EQ(plain[0].accepted, 1u);
+  EXPECT_EQ(plain[1].accepted, 0u);
+  EXPECT_EQ(plain[0].drafts, 0u);  // only when asked
+  EXPECT_FALSE(plain[0].inferred);
+  EXPECT_EQ(method, "");
+  ExportOptions full = raw;
+  full.drafts = true;
+  full.aggregated = true;
+  auto rich = walk(full, &method);
+  ASSERT_EQ(rich.size(), 3u);
+  EXPECT_EQ(rich[0].drafts, 1u);
+  EXPECT_TRUE(rich[0].inferred);
+  EXPECT_FALSE(rich[1].inferred);
+  EXPECT_EQ(method, "weighted_boxes");
+  // An annotator may not export.
+  EXPECT_EQ(svc()
+                .ExportPool(
+                    ann, pool, raw,
+                    [](const ExportHeader&) { return absl::OkStatus(); },
+                    [](const ExportTask&) { return absl::OkStatus(); })
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 #ifdef TESSERA_SERVICE_TEST_POSTGRES
 #define TESSERA_SERVICE_TEST_STORE store::PostgresStoreFactory()
 #else

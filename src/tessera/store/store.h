@@ -131,6 +131,13 @@ class Tx {
   // only in a kWrite transaction.
   virtual absl::StatusOr<std::optional<TaskId>> FindClaimableTask(
       PoolId pool, UserId annotator) = 0;
+  // Up to `limit` tasks of `pool` with ids above `after_id`, by id.
+  virtual absl::StatusOr<std::vector<domain::Task>> ListTasks(PoolId pool,
+                                                              int64_t after_id,
+                                                              int limit) = 0;
+  // The dedupe keys of every task of `pool` that has one.
+  virtual absl::StatusOr<std::vector<std::string>> ListTaskDedupeKeys(
+      PoolId pool) = 0;
   // Adds `delta` to a task's free slots; kAborted if it would go below zero.
   virtual absl::Status AddOpenSlots(TaskId id, int delta) = 0;
 
@@ -210,11 +217,35 @@ class Tx {
   // ordered by task id then submission id. One query.
   virtual absl::StatusOr<std::vector<PoolResult>> ListPoolResults(
       PoolId pool) = 0;
+  // Accepted submissions of `pool` for tasks with ids in (after_task_id,
+  // upto_task_id], with their final round's result, by task id then
+  // submission id (exports).
+  virtual absl::StatusOr<std::vector<PoolResult>> ListAcceptedResults(
+      PoolId pool, int64_t after_task_id, int64_t upto_task_id) = 0;
   // Zeroes when the pool has no submissions.
   virtual absl::StatusOr<PoolInputMark> GetPoolInputMark(PoolId pool) = 0;
   // Pools with submissions whose input mark or highest submission id differs
   // from their latest snapshot's (or that have none), lowest id first.
   virtual absl::StatusOr<std::vector<PoolId>> ListStalePools(int limit) = 0;
+
+  // Pre-annotations. kAlreadyExists when the task already has one from the
+  // same model and version.
+  virtual absl::StatusOr<int64_t> InsertPreannotation(
+      const domain::Preannotation& p) = 0;
+  // Of one task, oldest first.
+  virtual absl::StatusOr<std::vector<domain::Preannotation>>
+  ListTaskPreannotations(TaskId task) = 0;
+  // Of the tasks of `pool` with ids in (after_task_id, upto_task_id], by
+  // task id then id.
+  virtual absl::StatusOr<std::vector<domain::Preannotation>>
+  ListPoolPreannotations(PoolId pool, int64_t after_task_id,
+                         int64_t upto_task_id) = 0;
+  // Up to `limit` tasks of `pool` (by id, above `after_id`) with no
+  // pre-annotation from `model` and `version`.
+  virtual absl::StatusOr<std::vector<domain::Task>>
+  ListTasksWithoutPreannotation(PoolId pool, absl::string_view model,
+                                absl::string_view version, int64_t after_id,
+                                int limit) = 0;
 
   // Audit trail.
   virtual absl::Status InsertAudit(const domain::AuditRecord& record) = 0;

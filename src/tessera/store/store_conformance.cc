@@ -466,6 +466,80 @@ TEST_P(StoreConformanceTest, TasksRoundTrip) {
   }));
 }
 
+TEST_P(StoreConformanceTest, TaskPagesDedupeKeysAndPreannotations) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 0, 3, 1));
+  TaskId keyed;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    Task t = MakeTask(w.pool, 1);
+    t.dedupe_key = "abc123";
+    TS_ASSIGN_OR_RETURN(keyed, tx.InsertTask(t));
+    domain::Preannotation p;
+    p.task_id = w.tasks[1];
+    p.pool_id = w.pool;
+    p.source = "model";
+    p.model = "hog";
+    p.version = "1";
+    p.result_json = R"({"boxes":[]})";
+    p.score = 0.25;
+    p.created_at = T0();
+    TS_RETURN_IF_ERROR(tx.InsertPreannotation(p).status());
+    p.task_id = keyed;
+    p.score.reset();
+    p.source = "import";
+    return tx.InsertPreannotation(p).status();
+  }));
+  // One draft per task, model and version.
+  absl::Status dup = Write([&](Tx& tx) -> absl::Status {
+    domain::Preannotation p;
+    p.task_id = w.tasks[1];
+    p.pool_id = w.pool;
+    p.source = "model";
+    p.model = "hog";
+    p.version = "1";
+    p.result_json = "{}";
+    p.created_at = T0();
+    return tx.InsertPreannotation(p).status();
+  });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists) << dup;
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto page, tx.ListTasks(w.pool, 0, 2));
+    EXPECT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0].id, w.tasks[0]);
+    TS_ASSIGN_OR_RETURN(auto rest, tx.ListTasks(w.pool, page[1].id.value, 10));
+    EXPECT_EQ(rest.size(), 2u);
+    EXPECT_EQ(rest[1].id, keyed);
+    EXPECT_EQ(rest[1].dedupe_key, std::optional<std::string>("abc123"));
+    EXPECT_FALSE(rest[0].dedupe_key.has_value());
+    TS_ASSIGN_OR_RETURN(auto keys, tx.ListTaskDedupeKeys(w.pool));
+    EXPECT_EQ(keys, std::vector<std::string>{"abc123"});
+
+    TS_ASSIGN_OR_RETURN(auto drafts, tx.ListTaskPreannotations(w.tasks[1]));
+    EXPECT_EQ(drafts.size(), 1u);
+    EXPECT_EQ(drafts[0].model, "hog");
+    EXPECT_EQ(drafts[0].score, std::optional<double>(0.25));
+    EXPECT_EQ(drafts[0].result_json, R"({"boxes":[]})");
+    TS_ASSIGN_OR_RETURN(auto all,
+                        tx.ListPoolPreannotations(w.pool, 0, keyed.value));
+    EXPECT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[1].task_id, keyed);
+    EXPECT_EQ(all[1].source, "import");
+    EXPECT_FALSE(all[1].score.has_value());
+    TS_ASSIGN_OR_RETURN(auto some, tx.ListPoolPreannotations(
+                                       w.pool, w.tasks[1].value, keyed.value));
+    EXPECT_EQ(some.size(), 1u);
+    TS_ASSIGN_OR_RETURN(
+        auto todo, tx.ListTasksWithoutPreannotation(w.pool, "hog", "1", 0, 10));
+    EXPECT_EQ(todo.size(), 2u);
+    if (todo.size() != 2) return absl::OkStatus();
+    EXPECT_EQ(todo[0].id, w.tasks[0]);
+    EXPECT_EQ(todo[1].id, w.tasks[2]);
+    TS_ASSIGN_OR_RETURN(auto other, tx.ListTasksWithoutPreannotation(
+                                        w.pool, "hog", "2", 0, 10));
+    EXPECT_EQ(other.size(), 4u);
+    return absl::OkStatus();
+  }));
+}
+
 TEST_P(StoreConformanceTest, FindClaimableTaskOldestFirstNeverTwiceOnlyFree) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 3, 1));
   const UserId a0 = w.annotators[0], a1 = w.annotators[1];
@@ -1281,6 +1355,16 @@ TEST_P(StoreConformanceTest, QualitySnapshotsAndTheirInputs) {
     EXPECT_EQ(results[2].state, SubmissionState::kAccepted);
     TS_ASSIGN_OR_RETURN(auto none, tx.ListPoolResults(empty_pool));
     EXPECT_TRUE(none.empty());
+    // Exports read accepted work only, by task range.
+    TS_ASSIGN_OR_RETURN(auto accepted,
+                        tx.ListAcceptedResults(w.pool, 0, w.tasks[1].value));
+    EXPECT_EQ(accepted.size(), 1u);
+    if (accepted.size() != 1) return absl::OkStatus();
+    EXPECT_EQ(accepted[0].submission_id, sids[3]);
+    EXPECT_EQ(accepted[0].result_json, R"({"label":"dog"})");
+    TS_ASSIGN_OR_RETURN(
+        auto before, tx.ListAcceptedResults(w.pool, 0, w.tasks[1].value - 1));
+    EXPECT_TRUE(before.empty());
 
     TS_ASSIGN_OR_RETURN(mark, tx.GetPoolInputMark(w.pool));
     EXPECT_EQ(mark.submissions, 4);

@@ -1,4 +1,4 @@
-// Ownership checks shared by the use cases.
+// Ownership checks, audit rows and stored JSON shared by the use cases.
 #include "tessera/service/internal/access.h"
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +28,25 @@ absl::StatusOr<domain::Pool> OwnedPool(store::Tx& tx, const Principal& p,
   TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(id));
   if (!OwnedProject(tx, p, pool.project_id).ok()) return NotFound("pool");
   return pool;
+}
+
+absl::Status Audit(store::Tx& tx, std::optional<UserId> actor,
+                   absl::string_view action, absl::string_view entity,
+                   int64_t id, nlohmann::json before, nlohmann::json after,
+                   absl::Time now) {
+  domain::AuditRecord a;
+  a.actor = actor;
+  a.action = std::string(action);
+  a.entity = std::string(entity);
+  a.entity_id = id;
+  a.before_json = before.dump();
+  a.after_json = after.dump();
+  a.at = now;
+  return tx.InsertAudit(a);
+}
+
+nlohmann::json ParseStored(const std::string& text) {
+  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
 }  // namespace tessera::service::internal

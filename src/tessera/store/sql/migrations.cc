@@ -156,6 +156,24 @@ constexpr const char* kV3 = R"sql(
 CREATE INDEX submissions_task ON submissions(task_id);
 )sql";
 
+// Imports: a data digest per task for dedupe, and model/import drafts.
+constexpr const char* kV4 = R"sql(
+ALTER TABLE tasks ADD COLUMN dedupe_key TEXT;
+CREATE TABLE preannotations (
+  id INTEGER PRIMARY KEY,
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  source TEXT NOT NULL,
+  model TEXT NOT NULL,
+  version TEXT NOT NULL,
+  result TEXT NOT NULL,
+  score DOUBLE PRECISION,
+  created_at INTEGER NOT NULL,
+  UNIQUE (task_id, model, version)
+);
+CREATE INDEX preannotations_pool ON preannotations(pool_id, task_id);
+)sql";
+
 std::string Adapt(const Dialect& dialect, const char* sql) {
   if (dialect.name != "postgres") return sql;
   return absl::StrReplaceAll(sql,
@@ -169,7 +187,8 @@ std::vector<Migration> Migrations(const Dialect& dialect) {
   return {{1, "users, projects, pools, tasks, claims, review, ledger, audit",
            Adapt(dialect, kV1)},
           {2, "quality snapshots", Adapt(dialect, kV2)},
-          {3, "submissions by task", Adapt(dialect, kV3)}};
+          {3, "submissions by task", Adapt(dialect, kV3)},
+          {4, "task dedupe keys, pre-annotations", Adapt(dialect, kV4)}};
 }
 
 }  // namespace tessera::store

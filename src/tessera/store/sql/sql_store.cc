@@ -18,6 +18,7 @@ using domain::Claim;
 using domain::ClaimState;
 using domain::LedgerEntry;
 using domain::Pool;
+using domain::Preannotation;
 using domain::Project;
 using domain::Round;
 using domain::Session;
@@ -120,7 +121,7 @@ absl::StatusOr<Pool> RowToPool(const SqlRow& r) {
 }
 
 constexpr const char* kTaskCols =
-    "id, pool_id, data, gold, open_slots, created_at";
+    "id, pool_id, data, gold, open_slots, created_at, dedupe_key";
 Task RowToTask(const SqlRow& r) {
   Task t;
   t.id = TaskId(Int(r[0]));
@@ -129,7 +130,60 @@ Task RowToTask(const SqlRow& r) {
   if (!IsNull(r[3])) t.gold_json = Text(r[3]);
   t.open_slots = static_cast<int>(Int(r[4]));
   t.created_at = FromMicros(Int(r[5]));
+  if (!IsNull(r[6])) t.dedupe_key = Text(r[6]);
   return t;
+}
+
+constexpr const char* kPreannotationCols =
+    "id, task_id, pool_id, source, model, version, result, score, created_at";
+Preannotation RowToPreannotation(const SqlRow& r) {
+  Preannotation p;
+  p.id = Int(r[0]);
+  p.task_id = TaskId(Int(r[1]));
+  p.pool_id = PoolId(Int(r[2]));
+  p.source = Text(r[3]);
+  p.model = Text(r[4]);
+  p.version = Text(r[5]);
+  p.result_json = Text(r[6]);
+  if (!IsNull(r[7])) {
+    const SqlValue& v = r[7];
+    p.score = std::holds_alternative<double>(v) ? std::get<double>(v)
+                                                : static_cast<double>(Int(v));
+  }
+  p.created_at = FromMicros(Int(r[8]));
+  return p;
+}
+
+// Rows of (submission id, task id, annotator id, state, round, result).
+absl::StatusOr<std::vector<PoolResult>> RowsToResults(const SqlRows& rows) {
+  std::vector<PoolResult> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) {
+    PoolResult p;
+    p.submission_id = SubmissionId(Int(r[0]));
+    p.task_id = TaskId(Int(r[1]));
+    p.annotator_id = UserId(Int(r[2]));
+    TS_ASSIGN_OR_RETURN(p.state,
+                        domain::ParseSubmissionState(Text(r[3]), "state"));
+    p.round = static_cast<int>(Int(r[4]));
+    p.result_json = Text(r[5]);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<Preannotation> RowsToPreannotations(const SqlRows& rows) {
+  std::vector<Preannotation> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.push_back(RowToPreannotation(r));
+  return out;
+}
+
+std::vector<Task> RowsToTasks(const SqlRows& rows) {
+  std::vector<Task> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.push_back(RowToTask(r));
+  return out;
 }
 
 constexpr const char* kClaimCols =
@@ -400,10 +454,11 @@ class SqlTx final : public Tx {
     TS_ASSIGN_OR_RETURN(
         int64_t id,
         InsertReturningId(
-            "INSERT INTO tasks (pool_id, data, gold, open_slots, created_at) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO tasks (pool_id, data, gold, open_slots, created_at, "
+            "dedupe_key) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             {t.pool_id.value, t.data_json, OptText(t.gold_json),
-             int64_t{t.open_slots}, Micros(t.created_at)}));
+             int64_t{t.open_slots}, Micros(t.created_at),
+             OptText(t.dedupe_key)}));
     return TaskId(id);
   }
   absl::StatusOr<Task> GetTask(TaskId id) override {
@@ -412,6 +467,26 @@ class SqlTx final : public Tx {
                                      {id.value}));
     if (rows.empty()) return NotFound("task");
     return RowToTask(rows[0]);
+  }
+  absl::StatusOr<std::vector<Task>> ListTasks(PoolId pool, int64_t after_id,
+                                              int limit) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q(absl::StrCat("SELECT ", kTaskCols,
+                                  " FROM tasks WHERE pool_id = ? AND id > ? "
+                                  "ORDER BY id LIMIT ?"),
+                     {pool.value, after_id, int64_t{limit}}));
+    return RowsToTasks(rows);
+  }
+  absl::StatusOr<std::vector<std::string>> ListTaskDedupeKeys(
+      PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q("SELECT dedupe_key FROM tasks WHERE pool_id = ? AND "
+                          "dedupe_key IS NOT NULL",
+                          {pool.value}));
+    std::vector<std::string> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) out.push_back(Text(r[0]));
+    return out;
   }
   absl::StatusOr<std::optional<TaskId>> FindClaimableTask(
       PoolId pool, UserId annotator) override {
@@ -811,20 +886,18 @@ class SqlTx final : public Tx {
           "r.round = s.round WHERE s.pool_id = ? AND s.state <> 'rejected' "
           "ORDER BY s.task_id, s.id",
           {pool.value}));
-    std::vector<PoolResult> out;
-    out.reserve(rows.size());
-    for (const SqlRow& r : rows) {
-      PoolResult p;
-      p.submission_id = SubmissionId(Int(r[0]));
-      p.task_id = TaskId(Int(r[1]));
-      p.annotator_id = UserId(Int(r[2]));
-      TS_ASSIGN_OR_RETURN(p.state,
-                          domain::ParseSubmissionState(Text(r[3]), "state"));
-      p.round = static_cast<int>(Int(r[4]));
-      p.result_json = Text(r[5]);
-      out.push_back(std::move(p));
-    }
-    return out;
+    return RowsToResults(rows);
+  }
+  absl::StatusOr<std::vector<PoolResult>> ListAcceptedResults(
+      PoolId pool, int64_t after_task_id, int64_t upto_task_id) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT s.id, s.task_id, s.annotator_id, s.state, s.round, r.result "
+          "FROM submissions s JOIN rounds r ON r.submission_id = s.id AND "
+          "r.round = s.round WHERE s.pool_id = ? AND s.state = 'accepted' "
+          "AND s.task_id > ? AND s.task_id <= ? ORDER BY s.task_id, s.id",
+          {pool.value, after_task_id, upto_task_id}));
+    return RowsToResults(rows);
   }
   absl::StatusOr<PoolInputMark> GetPoolInputMark(PoolId pool) override {
     TS_ASSIGN_OR_RETURN(
@@ -854,6 +927,52 @@ class SqlTx final : public Tx {
     std::vector<PoolId> out;
     for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
     return out;
+  }
+
+  // Pre-annotations.
+  absl::StatusOr<int64_t> InsertPreannotation(const Preannotation& p) override {
+    std::vector<SqlValue> params = {
+        p.task_id.value, p.pool_id.value, p.source,   p.model,
+        p.version,       p.result_json,   SqlValue{}, Micros(p.created_at)};
+    if (p.score) params[6] = *p.score;
+    return InsertReturningId(
+        "INSERT INTO preannotations (task_id, pool_id, source, model, "
+        "version, result, score, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
+        params);
+  }
+  absl::StatusOr<std::vector<Preannotation>> ListTaskPreannotations(
+      TaskId task) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kPreannotationCols,
+                                       " FROM preannotations WHERE task_id = ? "
+                                       "ORDER BY id"),
+                          {task.value}));
+    return RowsToPreannotations(rows);
+  }
+  absl::StatusOr<std::vector<Preannotation>> ListPoolPreannotations(
+      PoolId pool, int64_t after_task_id, int64_t upto_task_id) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat("SELECT ", kPreannotationCols,
+                       " FROM preannotations WHERE pool_id = ? AND task_id > "
+                       "? AND task_id <= ? ORDER BY task_id, id"),
+          {pool.value, after_task_id, upto_task_id}));
+    return RowsToPreannotations(rows);
+  }
+  absl::StatusOr<std::vector<Task>> ListTasksWithoutPreannotation(
+      PoolId pool, absl::string_view model, absl::string_view version,
+      int64_t after_id, int limit) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat(
+              "SELECT ", kTaskCols,
+              " FROM tasks t WHERE t.pool_id = ? AND t.id > ? AND NOT EXISTS "
+              "(SELECT 1 FROM preannotations p WHERE p.task_id = t.id AND "
+              "p.model = ? AND p.version = ?) ORDER BY t.id LIMIT ?"),
+          {pool.value, after_id, std::string(model), std::string(version),
+           int64_t{limit}}));
+    return RowsToTasks(rows);
   }
 
   // Audit.

@@ -1,0 +1,253 @@
+// Import and export use cases (see transfer.h), plus the pre-annotation
+// writer the detector job uses.
+#include "tessera/service/transfer.h"
+
+#include <sodium.h>
+
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "tessera/base/status.h"
+#include "tessera/domain/task_types.h"
+#include "tessera/service/internal/access.h"
+#include "tessera/service/quality.h"
+#include "tessera/service/service.h"
+
+namespace tessera::service {
+namespace {
+
+using domain::PoolState;
+using domain::Role;
+using internal::Audit;
+using internal::ParseStored;
+using nlohmann::json;
+using store::Tx;
+
+// The pool an import or export may touch: the caller's own (or any, for an
+// admin or the CLI).
+absl::StatusOr<domain::Pool> AccessiblePool(
+    Tx& tx, const std::optional<Principal>& actor, PoolId id) {
+  if (actor) return internal::OwnedPool(tx, *actor, id);
+  return tx.GetPool(id);
+}
+
+// `s` (an InvalidField error from validation) restated with the item's
+// origin first, keeping its field.
+absl::Status AtItem(const absl::Status& s, const std::string& where) {
+  std::optional<std::string> field = FieldOf(s);
+  std::string message = absl::StrCat(where, ": ", s.message());
+  if (field) return InvalidField(*field, message);
+  return absl::InvalidArgumentError(message);
+}
+
+absl::Status ValidateItem(const domain::Pool& pool, const json& config,
+                          const ImportItem& item) {
+  TS_RETURN_IF_ERROR(
+      domain::ValidateTaskData(pool.task_type, config, item.data, "data"));
+  if (item.gold) {
+    TS_RETURN_IF_ERROR(domain::ValidateResult(pool.task_type, config, item.data,
+                                              *item.gold, "gold"));
+  }
+  if (item.draft) {
+    // Drafts may carry a score per box; validate the shape without it.
+    json shape = *item.draft;
+    if (shape.is_object() && shape.contains("boxes") &&
+        shape["boxes"].is_array()) {
+      for (json& b : shape["boxes"]) {
+        if (b.is_object()) b.erase("score");
+      }
+    }
+    TS_RETURN_IF_ERROR(domain::ValidateResult(pool.task_type, config, item.data,
+                                              shape, "draft"));
+  }
+  return absl::OkStatus();
+}
+
+json ErrorJson(const absl::Status& s) {
+  json e = {{"message", std::string(s.message())}};
+  if (auto f = FieldOf(s)) e["field"] = *f;
+  return e;
+}
+
+}  // namespace
+
+std::string DedupeKey(const json& data) {
+  // nlohmann's objects keep keys sorted, so equal data dumps equally.
+  std::string text = data.dump();
+  unsigned char digest[16];
+  crypto_generichash(digest, sizeof digest,
+                     reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size(), nullptr, 0);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
+                                          PoolId pool_id, ImportSource& source,
+                                          const ImportOptions& options) {
+  if (actor)
+    TS_RETURN_IF_ERROR(internal::RequireRole(*actor, Role::kRequester));
+  absl::Time now = clock_.Now();
+  json report;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    int64_t created = 0, duplicates = 0, skipped = 0, gold = 0, drafts = 0;
+    int64_t first = 0, last = 0;
+    json errors = json::array();
+    TS_RETURN_IF_ERROR(source.Rewind());
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, AccessiblePool(tx, actor, pool_id));
+    if (pool.state == PoolState::kClosed) {
+      return FailedPrecondition("the pool is closed");
+    }
+    json config = ParseStored(pool.config_json);
+    absl::flat_hash_set<std::string> seen;
+    if (options.dedupe) {
+      TS_ASSIGN_OR_RETURN(auto keys, tx.ListTaskDedupeKeys(pool_id));
+      seen.reserve(keys.size());
+      for (std::string& k : keys) seen.insert(std::move(k));
+    }
+    auto skip = [&](const absl::Status& s) {
+      ++skipped;
+      if (errors.size() < static_cast<size_t>(options.max_reported)) {
+        errors.push_back(ErrorJson(s));
+      }
+    };
+    ImportItem item;
+    while (true) {
+      item = ImportItem{};
+      absl::StatusOr<bool> more = source.Next(item);
+      if (!more.ok()) {
+        if (options.skip_invalid && absl::IsInvalidArgument(more.status())) {
+          skip(more.status());
+          continue;
+        }
+        return more.status();
+      }
+      if (!*more) break;
+      if (absl::Status valid = ValidateItem(pool, config, item); !valid.ok()) {
+        absl::Status at = AtItem(valid, item.where);
+        if (!options.skip_invalid) return at;
+        skip(at);
+        continue;
+      }
+      std::string key = DedupeKey(item.data);
+      if (options.dedupe && !seen.insert(key).second) {
+        ++duplicates;
+        continue;
+      }
+      domain::Task task;
+      task.pool_id = pool_id;
+      task.data_json = item.data.dump();
+      if (item.gold) {
+        task.gold_json = item.gold->dump();
+        ++gold;
+      }
+      task.open_slots = pool.overlap;
+      task.created_at = now;
+      task.dedupe_key = std::move(key);
+      TS_ASSIGN_OR_RETURN(TaskId id, tx.InsertTask(task));
+      if (first == 0) first = id.value;
+      last = id.value;
+      ++created;
+      if (item.draft) {
+        domain::Preannotation d;
+        d.task_id = id;
+        d.pool_id = pool_id;
+        d.source = "import";
+        d.model = item.draft_model;
+        d.version = item.draft_version;
+        d.result_json = item.draft->dump();
+        d.score = item.draft_score;
+        d.created_at = now;
+        TS_RETURN_IF_ERROR(tx.InsertPreannotation(d).status());
+        ++drafts;
+      }
+    }
+    report = {{"created", created},   {"duplicates", duplicates},
+              {"skipped", skipped},   {"gold", gold},
+              {"drafts", drafts},     {"first_task_id", first},
+              {"last_task_id", last}, {"errors", std::move(errors)}};
+    json summary = report;
+    summary.erase("errors");
+    return Audit(tx, actor ? std::optional<UserId>(actor->id) : std::nullopt,
+                 "tasks.import", "pool", pool_id.value, nullptr, summary, now);
+  }));
+  return report;
+}
+
+absl::Status Service::ExportPool(
+    const std::optional<Principal>& actor, PoolId pool_id,
+    const ExportOptions& options,
+    absl::FunctionRef<absl::Status(const ExportHeader&)> begin,
+    absl::FunctionRef<absl::Status(const ExportTask&)> visit) {
+  if (actor)
+    TS_RETURN_IF_ERROR(internal::RequireRole(*actor, Role::kRequester));
+  int page_size = std::max(1, options.page_size);
+  return Read([&](Tx& tx) -> absl::Status {
+    ExportHeader header;
+    TS_ASSIGN_OR_RETURN(header.pool, AccessiblePool(tx, actor, pool_id));
+    header.config = ParseStored(header.pool.config_json);
+    // Aggregated answers: the quality engine over the accepted work.
+    json inferred;
+    absl::flat_hash_map<int64_t, const json*> by_task;
+    if (options.aggregated) {
+      TS_ASSIGN_OR_RETURN(auto results, tx.ListPoolResults(pool_id));
+      std::erase_if(results, [](const store::PoolResult& r) {
+        return r.state != domain::SubmissionState::kAccepted;
+      });
+      TS_ASSIGN_OR_RETURN(QualityBody q,
+                          BuildQualitySnapshot(header.pool, results));
+      header.quality_method = q.method;
+      inferred = std::move(q.body);
+      if (inferred.contains("tasks")) {
+        for (const json& t : inferred["tasks"]) {
+          by_task[t.value("task_id", int64_t{0})] = &t;
+        }
+      }
+    }
+    TS_RETURN_IF_ERROR(begin(header));
+    int64_t after = 0;
+    while (true) {
+      TS_ASSIGN_OR_RETURN(auto tasks, tx.ListTasks(pool_id, after, page_size));
+      if (tasks.empty()) break;
+      int64_t upto = tasks.back().id.value;
+      TS_ASSIGN_OR_RETURN(auto results,
+                          tx.ListAcceptedResults(pool_id, after, upto));
+      std::vector<domain::Preannotation> drafts;
+      if (options.drafts) {
+        TS_ASSIGN_OR_RETURN(drafts,
+                            tx.ListPoolPreannotations(pool_id, after, upto));
+      }
+      size_t r = 0, d = 0;
+      ExportTask out;
+      for (domain::Task& task : tasks) {
+        out.accepted.clear();
+        out.drafts.clear();
+        while (r < results.size() && results[r].task_id == task.id) {
+          out.accepted.push_back(std::move(results[r++]));
+        }
+        while (d < drafts.size() && drafts[d].task_id == task.id) {
+          out.drafts.push_back(std::move(drafts[d++]));
+        }
+        out.data = ParseStored(task.data_json);
+        auto it = by_task.find(task.id.value);
+        out.inferred = it == by_task.end() ? nullptr : it->second;
+        out.task = std::move(task);
+        TS_RETURN_IF_ERROR(visit(out));
+      }
+      after = upto;
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Service::AddPreannotation(const domain::Preannotation& draft) {
+  return Write([&](Tx& tx) -> absl::Status {
+    return tx.InsertPreannotation(draft).status();
+  });
+}
+
+}  // namespace tessera::service
