@@ -3,6 +3,8 @@
 #include "tessera/http/server.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -453,7 +455,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     for (auto& [name, value] : resp.headers) res_.insert(name, value);
     res_.keep_alive(keep);
-    if (!no_body) {
+    if (!no_body && resp.file && !head) {
+      RespondWithFile(std::move(resp), keep);
+      return;
+    }
+    if (!no_body && resp.file) {
+      // HEAD: the Content-Length a GET would send, no body.
+      struct stat st {};
+      res_.content_length(::fstat(resp.file->fd(), &st) == 0
+                              ? static_cast<uint64_t>(st.st_size)
+                              : 0);
+    } else if (!no_body) {
       res_.content_length(resp.body.size());
       if (!head) res_.body() = std::move(resp.body);
     }
@@ -462,13 +474,56 @@ class Connection : public std::enable_shared_from_this<Connection> {
         stream_, res_,
         [self = shared_from_this(), keep](beast::error_code ec, size_t) {
           self->res_ = {};
-          if (ec) {
-            self->Close();
-          } else if (!keep || self->closing_) {
-            self->LingeringClose();
-          } else {
-            self->WaitForRequest();
+          self->AfterWrite(ec, keep);
+        });
+  }
+
+  void AfterWrite(beast::error_code ec, bool keep) {
+    if (ec) {
+      Close();
+    } else if (!keep || closing_) {
+      LingeringClose();
+    } else {
+      WaitForRequest();
+    }
+  }
+
+  // Streams resp.file (headers already in res_). Each write of a chunk gets
+  // its own timeout, so a long download is bounded per chunk, not in total.
+  void RespondWithFile(Response resp, bool keep) {
+    beast::error_code ec;
+    beast::file file;
+    int fd = ::dup(resp.file->fd());
+    if (fd >= 0) {
+      file.native_handle(fd);
+      file.seek(0, ec);
+    }
+    file_res_.emplace();
+    file_res_->base() = res_.base();
+    if (fd >= 0 && !ec) file_res_->body().reset(std::move(file), ec);
+    if (fd < 0 || ec) {
+      file_res_.reset();
+      Respond(ErrorResponse(500, "internal", "could not read the response"),
+              res_.version(), /*keep_alive=*/false, /*head=*/false);
+      return;
+    }
+    file_res_->prepare_payload();
+    file_sr_.emplace(*file_res_);
+    WriteFileChunk(keep);
+  }
+
+  void WriteFileChunk(bool keep) {
+    stream_.expires_after(kWriteTimeout);
+    bhttp::async_write_some(
+        stream_, *file_sr_,
+        [self = shared_from_this(), keep](beast::error_code ec, size_t) {
+          if (!ec && !self->file_sr_->is_done()) {
+            self->WriteFileChunk(keep);
+            return;
           }
+          self->file_sr_.reset();
+          self->file_res_.reset();
+          self->AfterWrite(ec, keep);
         });
   }
 
@@ -515,6 +570,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
+  std::optional<bhttp::response<bhttp::file_body>> file_res_;
+  std::optional<bhttp::response_serializer<bhttp::file_body>> file_sr_;
   State state_ = State::kIdle;
   bool closing_ = false;  // no further requests on this connection
   size_t lingered_ = 0;

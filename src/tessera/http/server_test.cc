@@ -136,6 +136,26 @@ Router& TestRouter() {
     r->Add("GET", "/peer",
            [](Request& req) { return Response::Text(200, req.remote_addr); });
     r->Add("DELETE", "/thing", [](Request&) { return Response::NoContent(); });
+    // 3 MB from an unlinked temp file, streamed by the server.
+    r->Add("GET", "/file", [](Request&) {
+      char path[] = "/tmp/tessera-server-test-XXXXXX";
+      int fd = mkstemp(path);
+      if (fd < 0) return Response::Text(500, "mkstemp");
+      unlink(path);
+      std::string chunk;
+      for (int i = 0; i < 1000; ++i) chunk += absl::StrCat(i % 10);
+      for (int i = 0; i < 3000; ++i) {
+        if (write(fd, chunk.data(), chunk.size()) !=
+            static_cast<ssize_t>(chunk.size())) {
+          close(fd);
+          return Response::Text(500, "write");
+        }
+      }
+      Response resp;
+      resp.content_type = "application/octet-stream";
+      resp.file = std::make_shared<BodyFile>(fd);
+      return resp;
+    });
     return r;
   }();
   return *router;
@@ -212,6 +232,31 @@ TEST(HttpServerTest, HeadHasLengthButNoBody) {
   EXPECT_THAT(r.data, HasSubstr(absl::StrCat(
                           "Content-Length: ", get->body.size(), "\r\n")));
   EXPECT_TRUE(absl::EndsWith(r.data, "\r\n\r\n")) << r.data;
+}
+
+TEST(HttpServerTest, FileBodiesStreamWholeAndKeepTheConnection) {
+  auto server = MustStart(SmallOptions(), RouterHandler());
+  ASSERT_NE(server, nullptr);
+  HttpClient client("127.0.0.1", server->port());
+  for (int round = 0; round < 2; ++round) {
+    auto r = client.Send("GET", "/file");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->Header("content-type"), "application/octet-stream");
+    ASSERT_EQ(r->body.size(), 3'000'000u);
+    EXPECT_EQ(r->body.substr(0, 12), "012345678901");
+    EXPECT_EQ(r->body.substr(r->body.size() - 3), "789");
+  }
+  auto after = client.Send("GET", "/hello/x");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, 200);
+  EXPECT_EQ(client.connections_opened(), 1);
+
+  RawConn conn(server->port());
+  conn.Send("HEAD /file HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  RawConn::Read head = conn.ReadUntilClose(absl::Seconds(5));
+  EXPECT_THAT(head.data, HasSubstr("Content-Length: 3000000\r\n"));
+  EXPECT_TRUE(absl::EndsWith(head.data, "\r\n\r\n")) << head.data;
 }
 
 TEST(HttpServerTest, KeepAliveReusesOneConnection) {

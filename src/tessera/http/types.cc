@@ -1,6 +1,8 @@
 // Request/Response helpers and request-target decoding.
 #include "tessera/http/types.h"
 
+#include <unistd.h>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
@@ -25,6 +27,10 @@ int HexValue(char c) {
 }
 
 }  // namespace
+
+BodyFile::~BodyFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 std::optional<std::string> Request::Header(absl::string_view lower_name) const {
   return FindIn(headers, lower_name);

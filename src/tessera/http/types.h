@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,12 +39,29 @@ struct Request {
   std::optional<std::string> Param(absl::string_view name) const;
 };
 
+// An open file to send as a response body (e.g. an export written to an
+// unlinked temp file): the server streams it from offset 0 without reading it
+// into memory. Owns the descriptor; closes it when the last reference goes.
+class BodyFile {
+ public:
+  explicit BodyFile(int fd) : fd_(fd) {}
+  ~BodyFile();
+  BodyFile(const BodyFile&) = delete;
+  BodyFile& operator=(const BodyFile&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 // What a Handler returns. The server adds Content-Length, Content-Type and
 // `Server: tessera`.
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // When set, the body is this file's content instead of `body`.
+  std::shared_ptr<BodyFile> file;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 
   // `body` serialized compactly; invalid UTF-8 in strings is replaced by
