@@ -19,6 +19,7 @@
 #include "tessera/cli/aggregate.h"
 #include "tessera/cli/agreement.h"
 #include "tessera/cli/demo.h"
+#include "tessera/cli/transfer.h"
 #include "tessera/http/api.h"
 #include "tessera/http/metrics.h"
 #include "tessera/http/router.h"
@@ -245,6 +246,18 @@ int Demo(const Config& config, const std::string& demo_dir_hint,
   return kExitOk;
 }
 
+// Runs `fn` with a Service over the configured store.
+template <typename Fn>
+int WithService(const Config& config, Fn fn) {
+  auto opened = OpenStore(config);
+  if (!opened.ok()) return Fail(opened.status());
+  RealClock clock;
+  service::Service service(**opened, clock);
+  int rc = fn(service);
+  (*opened)->Close();
+  return rc;
+}
+
 int Main(int argc, char** argv) {
   if (absl::Status s = service::InitCrypto(); !s.ok()) return Fail(s);
   CLI::App app{"Tessera: human annotation for AI training data"};
@@ -346,6 +359,78 @@ int Main(int argc, char** argv) {
                       "keep every row when a worker labels an item more "
                       "than once");
 
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "import tasks into a pool from files (docs/cli.md)");
+  add_db(import_cmd);
+  cli::ImportCommand import;
+  import_cmd->add_option("--pool", import.pool, "pool id")->required();
+  import_cmd
+      ->add_option("input", import.request.input,
+                   "JSONL file; images: a folder; yolo: the labels folder; "
+                   "coco, ls: a JSON file; voc: a folder of XML")
+      ->required();
+  import_cmd->add_option(
+      "--format", import.request.format,
+      "auto (default: JSONL of tasks, LLM records or OpenAssistant trees), "
+      "tasks, llm, oasst, images, yolo, coco, voc or ls");
+  import_cmd->add_option("--media", media,
+                         "media root the images must lie in (data.image is "
+                         "stored relative to it; default .)");
+  import_cmd->add_option("--images", import.request.detection.images_dir,
+                         "image folder (coco, voc; yolo default: the labels "
+                         "folder's sibling images/)");
+  import_cmd->add_option("--classes", import.request.detection.classes_file,
+                         "classes.txt or data.yaml");
+  import_cmd->add_option("--labels-as", import.labels_as,
+                         "existing boxes become gold (default) or "
+                         "preannotation");
+  import_cmd->add_option("--model", import.request.detection.model,
+                         "model name recorded with imported pre-annotations");
+  import_cmd->add_flag(
+      "--only-pool-labels", import.request.detection.only_pool_labels,
+      "drop boxes whose class is not one of the pool's labels");
+  import_cmd->add_option("--pairs", import.pairs,
+                         "pairwise pools, N responses: all (default) or "
+                         "adjacent pairs");
+  import_cmd->add_flag("--skip-invalid", import.skip_invalid,
+                       "import everything valid and report what was skipped");
+  import_cmd->add_flag("--dedupe", import.dedupe,
+                       "skip tasks whose data is already in the pool");
+
+  CLI::App* export_cmd = app.add_subcommand(
+      "export", "export a pool's work in a training format (docs/cli.md)");
+  add_db(export_cmd);
+  cli::ExportCommand export_options;
+  export_cmd->add_option("--pool", export_options.pool, "pool id")->required();
+  export_cmd->add_option("--format", export_options.format,
+                         "jsonl (default), coco, yolo, voc, ls, dpo, sft, "
+                         "ratings-jsonl or ratings-csv");
+  export_cmd->add_option("--mode", export_options.mode,
+                         "raw (default), aggregated, gold or preannotations");
+  export_cmd->add_flag("--preannotations", export_options.preannotations,
+                       "also include pre-annotations where the format can");
+  export_cmd->add_option("--out", export_options.out_path,
+                         "output file (default - = stdout); a folder for "
+                         "yolo and voc");
+
+  CLI::App* convert = app.add_subcommand(
+      "convert", "convert detection labels between formats, offline");
+  cli::ConvertCommand convert_options;
+  convert->add_option("--from", convert_options.from, "yolo, coco, voc or ls")
+      ->required();
+  convert->add_option("--to", convert_options.to, "yolo, coco, voc or ls")
+      ->required();
+  convert->add_option("in", convert_options.input, "input file or folder")
+      ->required();
+  convert->add_option("out", convert_options.output, "output file or folder")
+      ->required();
+  convert->add_option("--classes", convert_options.classes_file,
+                      "classes.txt or data.yaml");
+  convert->add_option("--images", convert_options.images_dir,
+                      "image folder (sizes for YOLO input)");
+  convert->add_flag("--skip-invalid", convert_options.skip_invalid,
+                    "skip invalid images or label files with a warning");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -373,6 +458,21 @@ int Main(int argc, char** argv) {
   }
   if (agreement->parsed()) {
     return cli::RunAgreement(agreement_options, std::cout, std::cerr);
+  }
+  if (convert->parsed()) {
+    return cli::RunConvert(convert_options, std::cout, std::cerr);
+  }
+  if (import_cmd->parsed()) {
+    import.request.detection.media_root =
+        config.media_root.empty() ? "." : config.media_root;
+    return WithService(config, [&](service::Service& svc) {
+      return cli::RunImport(svc, import, std::cout, std::cerr);
+    });
+  }
+  if (export_cmd->parsed()) {
+    return WithService(config, [&](service::Service& svc) {
+      return cli::RunExport(svc, export_options, std::cout, std::cerr);
+    });
   }
   if (serve->parsed()) return Serve(config, demo, demo_dir, argv[0]);
   if (user_add->parsed()) {

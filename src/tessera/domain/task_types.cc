@@ -109,8 +109,11 @@ absl::Status ValidateBoxes(const json& config, const json& data,
     if (v[2] <= 0 || v[3] <= 0) {
       return InvalidField(F(fb, v[2] <= 0 ? "w" : "h"), "must be positive");
     }
-    if (v[0] < 0 || v[1] < 0 || v[0] + v[2] > width + 1e-6 ||
-        v[1] + v[3] > height + 1e-6) {
+    // Boxes may overhang an edge by 1e-5 of the image size: what rounding
+    // YOLO's 6-digit normalised coordinates leaves (imports keep them exact).
+    const double tx = width * 1e-5, ty = height * 1e-5;
+    if (v[0] < -tx || v[1] < -ty || v[0] + v[2] > width + tx ||
+        v[1] + v[3] > height + ty) {
       return InvalidField(fb, absl::StrCat("box lies outside the ", width, "x",
                                            height, " image"));
     }

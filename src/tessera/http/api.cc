@@ -1,6 +1,10 @@
 // v1 API handlers.
 #include "tessera/http/api.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,7 +18,11 @@
 #include "nlohmann/json.hpp"
 #include "tessera/base/json_util.h"
 #include "tessera/base/status.h"
+#include "tessera/domain/task_types.h"
 #include "tessera/http/error_mapping.h"
+#include "tessera/transfer/exporters.h"
+#include "tessera/transfer/import_request.h"
+#include "tessera/transfer/tar.h"
 
 namespace tessera::http {
 namespace {
@@ -24,6 +32,51 @@ using service::Principal;
 using service::Service;
 
 namespace fs = std::filesystem;
+
+// An unlinked temp file a response body is written into: buffered writes
+// through a ByteSink, then handed to the server as a BodyFile.
+class SpoolFile {
+ public:
+  static absl::StatusOr<SpoolFile> Create() {
+    std::string dir = "/tmp";
+    if (const char* t = std::getenv("TMPDIR"); t != nullptr && *t != 0) {
+      dir = t;
+    }
+    std::string path = dir + "/tessera-export-XXXXXX";
+    int fd = ::mkstemp(path.data());
+    if (fd < 0) return absl::InternalError("cannot create a temp file");
+    ::unlink(path.c_str());
+    return SpoolFile(fd);
+  }
+  SpoolFile(SpoolFile&& o) noexcept
+      : file_(std::exchange(o.file_, nullptr)), status_(o.status_) {}
+  ~SpoolFile() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  formats::ByteSink sink() {
+    return [this](absl::string_view bytes) {
+      if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
+        status_ = absl::ResourceExhaustedError("cannot write the export");
+      }
+      return status_;
+    };
+  }
+  absl::Status Finish() {
+    if (std::fflush(file_) != 0) {
+      status_ = absl::ResourceExhaustedError("cannot write the export");
+    }
+    return status_;
+  }
+  // The file for the response (its own descriptor).
+  std::shared_ptr<BodyFile> Release() {
+    return std::make_shared<BodyFile>(::dup(::fileno(file_)));
+  }
+
+ private:
+  explicit SpoolFile(int fd) : file_(::fdopen(fd, "w+")) {}
+  std::FILE* file_;
+  absl::Status status_;
+};
 
 absl::StatusOr<int64_t> PathId(const Request& req) {
   std::string raw = req.Param("id").value_or("");
@@ -218,6 +271,7 @@ class Api {
           }));
     r.Add("POST", "/api/v1/pools/{id}/tasks",
           WithId([this](Request& req, const Principal& p, int64_t id) {
+            if (IsImport(req)) return Import(req, p, PoolId(id));
             auto body = TasksBody(req);
             if (!body.ok()) return ErrorResponse(body.status());
             return JsonOr(201, service_.AddTasks(p, PoolId(id), *body));
@@ -252,19 +306,7 @@ class Api {
           }));
     r.Add("GET", "/api/v1/pools/{id}/export",
           WithId([this](Request& req, const Principal& p, int64_t id) {
-            std::string format = req.Query("format").value_or("jsonl");
-            if (format != "jsonl") {
-              return ErrorResponse(
-                  InvalidField("format", "supported formats: jsonl"));
-            }
-            auto out = service_.ExportJsonl(p, PoolId(id));
-            if (!out.ok()) return ErrorResponse(out.status());
-            Response resp =
-                Response::Text(200, std::move(*out), "application/x-ndjson");
-            resp.headers.emplace_back(
-                "Content-Disposition",
-                absl::StrCat("attachment; filename=\"pool-", id, ".jsonl\""));
-            return resp;
+            return Export(req, p, PoolId(id));
           }));
 
     r.Add("POST", "/api/v1/claims/{id}/submit",
@@ -357,27 +399,118 @@ class Api {
     });
   }
 
-  // {tasks:[...]} as JSON, or one {data, gold?} per line as NDJSON.
+  // {tasks:[...]} as JSON (the all-in-one-request form).
   static absl::StatusOr<json> TasksBody(const Request& req) {
+    return ParseJson(req.body);
+  }
+
+  // An upload in a file format (NDJSON/JSONL lines, COCO or Label Studio
+  // JSON) or a server-side import (`path` in the media root), rather than
+  // {tasks:[...]}.
+  static bool IsImport(const Request& req) {
     std::string type =
         absl::AsciiStrToLower(req.Header("content-type").value_or(""));
-    if (!absl::StrContains(type, "ndjson") &&
-        !absl::StrContains(type, "jsonl")) {
-      return ParseJson(req.body);
+    return req.Query("format").has_value() || req.Query("path").has_value() ||
+           absl::StrContains(type, "ndjson") ||
+           absl::StrContains(type, "jsonl");
+  }
+
+  static bool Flag(const Request& req, absl::string_view name) {
+    std::string v = absl::AsciiStrToLower(req.Query(name).value_or(""));
+    return v == "1" || v == "true" || v == "yes";
+  }
+
+  // `rel` (a query parameter naming `field`) resolved inside the media
+  // root, or an error naming the field.
+  absl::StatusOr<std::string> InMedia(const std::string& rel,
+                                      absl::string_view field) const {
+    if (options_.media_root.empty()) {
+      return InvalidField(field, "the server has no media root (--media)");
     }
-    json tasks = json::array();
-    int line_no = 0;
-    for (absl::string_view line : absl::StrSplit(req.body, '\n')) {
-      ++line_no;
-      if (absl::StripAsciiWhitespace(line).empty()) continue;
-      auto parsed = ParseJson(line);
-      if (!parsed.ok()) {
-        return InvalidField(absl::StrCat("line ", line_no),
-                            parsed.status().message());
+    if (!domain::IsSafeMediaReference(rel) || absl::StartsWith(rel, "http")) {
+      return InvalidField(field, "must be a relative path in the media root");
+    }
+    return (fs::path(options_.media_root) / rel).string();
+  }
+
+  Response Import(Request& req, const Principal& p, PoolId pool) {
+    transfer::ImportRequest r;
+    r.format = req.Query("format").value_or("auto");
+    r.detection.media_root = options_.media_root;
+    auto bad = [](const absl::Status& s) { return ErrorResponse(s); };
+    if (auto path = req.Query("path")) {
+      auto in = InMedia(*path, "path");
+      if (!in.ok()) return bad(in.status());
+      r.input = *in;
+    } else {
+      r.body = std::make_shared<const std::string>(std::move(req.body));
+    }
+    if (auto images = req.Query("images")) {
+      auto in = InMedia(*images, "images");
+      if (!in.ok()) return bad(in.status());
+      r.detection.images_dir = *in;
+    }
+    if (auto classes = req.Query("classes")) {
+      auto in = InMedia(*classes, "classes");
+      if (!in.ok()) return bad(in.status());
+      r.detection.classes_file = *in;
+    }
+    auto labels_as = transfer::ParseLabelsAs(
+        req.Query("labels_as").value_or("gold"), "labels_as");
+    if (!labels_as.ok()) return bad(labels_as.status());
+    r.detection.labels_as = *labels_as;
+    r.detection.only_pool_labels = Flag(req, "only_pool_labels");
+    r.detection.model = req.Query("model").value_or("import");
+    std::string pairs = req.Query("pairs").value_or("all");
+    if (pairs != "all" && pairs != "adjacent") {
+      return bad(InvalidField("pairs", "must be all or adjacent"));
+    }
+    r.text.pair_mode = pairs == "all" ? formats::PairMode::kAllPairs
+                                      : formats::PairMode::kAdjacent;
+    service::ImportOptions options;
+    options.skip_invalid = Flag(req, "skip_invalid");
+    options.dedupe = Flag(req, "dedupe");
+    r.detection.skip_invalid = options.skip_invalid;
+    auto source = transfer::MakeImportSource(r);
+    if (!source.ok()) return bad(source.status());
+    return JsonOr(201, service_.ImportTasks(p, pool, **source, options));
+  }
+
+  // Streams the export from an unlinked temp file (flat memory, any size).
+  Response Export(Request& req, const Principal& p, PoolId pool) {
+    auto spec = transfer::ParseExportSpec(req.Query("format").value_or("jsonl"),
+                                          req.Query("mode").value_or("raw"),
+                                          Flag(req, "preannotations"));
+    if (!spec.ok()) return ErrorResponse(spec.status());
+    auto spool = SpoolFile::Create();
+    if (!spool.ok()) return ErrorResponse(spool.status());
+    formats::ByteSink bytes = spool->sink();
+    absl::StatusOr<transfer::ExportSummary> summary;
+    if (transfer::IsMultiFile(spec->format)) {
+      transfer::TarSink tar(bytes);
+      summary = transfer::ExportPool(service_, p, pool, *spec,
+                                     formats::ByteSink(), &tar);
+      if (summary.ok()) {
+        if (absl::Status s = tar.Finish(); !s.ok()) summary = s;
       }
-      tasks.push_back(std::move(*parsed));
+    } else {
+      summary = transfer::ExportPool(service_, p, pool, *spec, bytes, nullptr);
     }
-    return json{{"tasks", tasks}};
+    if (summary.ok()) {
+      if (absl::Status s = spool->Finish(); !s.ok()) summary = s;
+    }
+    if (!summary.ok()) return ErrorResponse(summary.status());
+    Response resp;
+    resp.content_type = std::string(transfer::ContentType(spec->format));
+    resp.file = spool->Release();
+    resp.headers.emplace_back(
+        "Content-Disposition",
+        absl::StrCat("attachment; filename=\"pool-", pool.value, "-",
+                     transfer::FormatName(spec->format),
+                     transfer::FileExtension(spec->format), "\""));
+    resp.headers.emplace_back("X-Tessera-Records",
+                              absl::StrCat(summary->records));
+    return resp;
   }
 
   Service& service_;

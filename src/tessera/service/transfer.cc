@@ -97,12 +97,13 @@ absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
     int64_t created = 0, duplicates = 0, skipped = 0, gold = 0, drafts = 0;
     int64_t first = 0, last = 0;
     json errors = json::array();
-    TS_RETURN_IF_ERROR(source.Rewind());
     TS_ASSIGN_OR_RETURN(domain::Pool pool, AccessiblePool(tx, actor, pool_id));
     if (pool.state == PoolState::kClosed) {
       return FailedPrecondition("the pool is closed");
     }
     json config = ParseStored(pool.config_json);
+    TS_RETURN_IF_ERROR(source.Bind(pool, config));
+    TS_RETURN_IF_ERROR(source.Rewind());
     absl::flat_hash_set<std::string> seen;
     if (options.dedupe) {
       TS_ASSIGN_OR_RETURN(auto keys, tx.ListTaskDedupeKeys(pool_id));
@@ -165,6 +166,9 @@ absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
         TS_RETURN_IF_ERROR(tx.InsertPreannotation(d).status());
         ++drafts;
       }
+    }
+    if (created + duplicates + skipped == 0) {
+      return InvalidField("input", "has no tasks");
     }
     report = {{"created", created},   {"duplicates", duplicates},
               {"skipped", skipped},   {"gold", gold},

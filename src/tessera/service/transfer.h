@@ -38,6 +38,12 @@ struct ImportItem {
 class ImportSource {
  public:
   virtual ~ImportSource() = default;
+  // Called first, with the pool being imported into (its type and parsed
+  // config), inside the import's transaction.
+  virtual absl::Status Bind(const domain::Pool& pool,
+                            const nlohmann::json& config) {
+    return absl::OkStatus();
+  }
   virtual absl::Status Rewind() = 0;
   virtual absl::StatusOr<bool> Next(ImportItem& item) = 0;
 };
