@@ -24,7 +24,9 @@
 #include "tessera/http/metrics.h"
 #include "tessera/http/router.h"
 #include "tessera/http/server.h"
+#include "tessera/jobs/preannotator.h"
 #include "tessera/jobs/runner.h"
+#include "tessera/preannotate/ml_backend_server.h"
 #include "tessera/service/auth.h"
 #include "tessera/service/service.h"
 #include "tessera/store/postgres/pg_database.h"
@@ -189,10 +191,17 @@ int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
     spdlog::warn("background job failed: {}", std::string(s.message()));
   });
   runner.Start();
+  jobs::PreannotatorOptions draft_options;
+  draft_options.media_root = config.media_root;
+  jobs::Preannotator drafter(service, draft_options, [](const absl::Status& s) {
+    spdlog::warn("pre-annotation: {}", std::string(s.message()));
+  });
+  drafter.Start();
 
   std::cout << "tessera: serving on http://" << listen->first << ":"
             << (*server)->port() << " (" << store.backend() << ")" << std::endl;
   (*server)->RunUntilSignal();
+  drafter.Stop();
   runner.Stop();
   store.Close();
   std::cout << "tessera: stopped" << std::endl;
@@ -431,6 +440,22 @@ int Main(int argc, char** argv) {
   convert->add_flag("--skip-invalid", convert_options.skip_invalid,
                     "skip invalid images or label files with a warning");
 
+  CLI::App* ml_backend = app.add_subcommand(
+      "ml-backend",
+      "serve the built-in detector over the Label Studio ML-backend "
+      "protocol (GET /health, POST /setup, POST /predict)");
+  std::string ml_listen = "127.0.0.1:9090";
+  preannotate::MlBackendOptions ml_options;
+  ml_backend->add_option("--listen", ml_listen,
+                         "HOST:PORT (default 127.0.0.1:9090; port 0 = any)");
+  ml_backend
+      ->add_option("--media", ml_options.media_root,
+                   "media root task images are resolved in")
+      ->required();
+  ml_backend->add_option("--model", ml_options.model,
+                         "hog (default, OpenCV's people detector) or "
+                         "onnx:PATH (a YOLO-style ONNX detector)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -458,6 +483,13 @@ int Main(int argc, char** argv) {
   }
   if (agreement->parsed()) {
     return cli::RunAgreement(agreement_options, std::cout, std::cerr);
+  }
+  if (ml_backend->parsed()) {
+    auto hp = ParseListen(ml_listen);
+    if (!hp.ok()) return Fail(hp.status());
+    ml_options.host = hp->first;
+    ml_options.port = hp->second;
+    return preannotate::RunMlBackend(ml_options);
   }
   if (convert->parsed()) {
     return cli::RunConvert(convert_options, std::cout, std::cerr);

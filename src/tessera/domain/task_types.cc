@@ -139,6 +139,51 @@ bool IsSafeMediaReference(absl::string_view path) {
   return true;
 }
 
+namespace {
+
+// {"model": "hog" | "onnx:PATH"} or {"backend": "http(s)://…"}, with
+// "min_score" in [0, 1] (default 0.85 for HOG: below it its drafts cost more
+// edits than they save on COCO street images, docs/benchmarks.md; else 0).
+absl::StatusOr<json> NormalizePreannotate(const json& p,
+                                          const std::string& field) {
+  TS_RETURN_IF_ERROR(RequireObject(p, field));
+  const bool has_model = p.contains("model"),
+             has_backend = p.contains("backend");
+  if (has_model == has_backend) {
+    return InvalidField(field, "needs exactly one of model or backend");
+  }
+  json out = json::object();
+  double default_score = 0;
+  if (has_model) {
+    TS_ASSIGN_OR_RETURN(std::string model, RequiredString(p, "model", field));
+    if (model != "hog" &&
+        !(absl::StartsWith(model, "onnx:") && model.size() > 5)) {
+      return InvalidField(F(field, "model"), "must be hog or onnx:PATH");
+    }
+    if (model == "hog") default_score = 0.85;
+    out["model"] = model;
+  } else {
+    TS_ASSIGN_OR_RETURN(std::string url, RequiredString(p, "backend", field));
+    if (!absl::StartsWith(url, "http://") &&
+        !absl::StartsWith(url, "https://")) {
+      return InvalidField(F(field, "backend"), "must be an http(s) URL");
+    }
+    out["backend"] = url;
+  }
+  auto ms = p.find("min_score");
+  if (ms == p.end()) {
+    out["min_score"] = default_score;
+  } else if (!ms->is_number() || ms->get<double>() < 0 ||
+             ms->get<double>() > 1) {
+    return InvalidField(F(field, "min_score"), "must be a number in [0, 1]");
+  } else {
+    out["min_score"] = ms->get<double>();
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<json> NormalizePoolConfig(TaskType type, const json& config_in,
                                          absl::string_view field) {
   json config = config_in.is_null() ? json::object() : config_in;
@@ -147,6 +192,15 @@ absl::StatusOr<json> NormalizePoolConfig(TaskType type, const json& config_in,
     case TaskType::kBbox:
     case TaskType::kClassify: {
       TS_ASSIGN_OR_RETURN(config["labels"], NormalizeLabels(config, field));
+      if (config.contains("preannotate")) {
+        if (type != TaskType::kBbox) {
+          return InvalidField(F(field, "preannotate"),
+                              "model drafts are for bbox pools");
+        }
+        TS_ASSIGN_OR_RETURN(config["preannotate"],
+                            NormalizePreannotate(config["preannotate"],
+                                                 F(field, "preannotate")));
+      }
       break;
     }
     case TaskType::kPairwise:

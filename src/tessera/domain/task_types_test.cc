@@ -34,6 +34,38 @@ TEST(PoolConfigTest, DefaultsAndErrors) {
   EXPECT_TRUE(NormalizePoolConfig(TaskType::kRewrite, json(), "config").ok());
 }
 
+TEST(PoolConfigTest, PreannotateAsksForOneModelOrBackend) {
+  json base = {{"labels", {"person", "car"}}};
+  auto with = [&](json p) {
+    json c = base;
+    c["preannotate"] = std::move(p);
+    return NormalizePoolConfig(TaskType::kBbox, c, "config");
+  };
+  auto hog = with({{"model", "hog"}});
+  ASSERT_TRUE(hog.ok()) << hog.status();
+  EXPECT_EQ((*hog)["preannotate"]["min_score"], 0.85);  // HOG's break-even
+  auto backend =
+      with({{"backend", "http://127.0.0.1:9090"}, {"min_score", 0.3}});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  EXPECT_EQ((*backend)["preannotate"]["min_score"], 0.3);
+  EXPECT_EQ((*with({{"model",
+                     "onnx:/models/yolo.onnx"}}))["preannotate"]["min_score"],
+            0);
+  EXPECT_EQ(FieldOf(with({{"model", "yolo"}}).status()),
+            "config.preannotate.model");
+  EXPECT_EQ(FieldOf(with({{"backend", "ftp://x"}}).status()),
+            "config.preannotate.backend");
+  EXPECT_EQ(FieldOf(with({{"model", "hog"}, {"backend", "http://x"}}).status()),
+            "config.preannotate");
+  EXPECT_EQ(FieldOf(with({{"model", "hog"}, {"min_score", 2}}).status()),
+            "config.preannotate.min_score");
+  json classify = base;
+  classify["preannotate"] = {{"model", "hog"}};
+  EXPECT_EQ(FieldOf(NormalizePoolConfig(TaskType::kClassify, classify, "config")
+                        .status()),
+            "config.preannotate");
+}
+
 TEST(TaskDataTest, ImagesAndTexts) {
   json cfg = {{"labels", {"person"}}};
   EXPECT_TRUE(ValidateTaskData(

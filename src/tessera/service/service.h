@@ -130,6 +130,13 @@ class Service {
   // Stores a model's draft for a task (the pre-annotation job). kAlreadyExists
   // when that model and version already drafted it.
   absl::Status AddPreannotation(const domain::Preannotation& draft);
+  // Bbox pools, not closed, whose config has "preannotate" (the job's work).
+  absl::StatusOr<std::vector<domain::Pool>> ListDraftingPools();
+  // Up to `limit` tasks of `pool` with ids above `after_id` that `model` at
+  // `version` has not drafted yet.
+  absl::StatusOr<std::vector<domain::Task>> TasksToDraft(
+      PoolId pool, const std::string& model, const std::string& version,
+      int64_t after_id, int limit);
 
   // The media-root-relative image path of a task the caller may see, or
   // kNotFound. http(s) URLs are returned as they are.

@@ -75,15 +75,23 @@ json ErrorJson(const absl::Status& s) {
 
 }  // namespace
 
-std::string DedupeKey(const json& data) {
-  // nlohmann's objects keep keys sorted, so equal data dumps equally.
-  std::string text = data.dump();
+namespace {
+
+// The dedupe key of data whose canonical dump is `text`.
+std::string DedupeKeyOfDump(absl::string_view text) {
   unsigned char digest[16];
   crypto_generichash(digest, sizeof digest,
                      reinterpret_cast<const unsigned char*>(text.data()),
                      text.size(), nullptr, 0);
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+}  // namespace
+
+std::string DedupeKey(const json& data) {
+  // nlohmann's objects keep keys sorted, so equal data dumps equally.
+  return DedupeKeyOfDump(data.dump());
 }
 
 absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
@@ -116,6 +124,29 @@ absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
         errors.push_back(ErrorJson(s));
       }
     };
+    // Rows go to the store in batches (multi-row INSERTs); drafts follow
+    // once their task has an id.
+    constexpr size_t kBatch = 1024;
+    std::vector<domain::Task> batch;
+    std::vector<std::pair<size_t, domain::Preannotation>> batch_drafts;
+    auto flush = [&]() -> absl::Status {
+      if (batch.empty()) return absl::OkStatus();
+      const size_t n = batch.size();
+      TS_ASSIGN_OR_RETURN(std::vector<TaskId> ids,
+                          tx.InsertTasks(std::move(batch)));
+      batch.clear();
+      if (ids.size() != n) return absl::InternalError("task ids lost");
+      if (first == 0) first = ids.front().value;
+      last = ids.back().value;
+      created += static_cast<int64_t>(n);
+      for (auto& [index, d] : batch_drafts) {
+        d.task_id = ids[index];
+        TS_RETURN_IF_ERROR(tx.InsertPreannotation(d).status());
+        ++drafts;
+      }
+      batch_drafts.clear();
+      return absl::OkStatus();
+    };
     ImportItem item;
     while (true) {
       item = ImportItem{};
@@ -134,14 +165,16 @@ absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
         skip(at);
         continue;
       }
-      std::string key = DedupeKey(item.data);
+      // One canonical dump serves as the stored data and the dedupe digest.
+      std::string data_json = item.data.dump();
+      std::string key = DedupeKeyOfDump(data_json);
       if (options.dedupe && !seen.insert(key).second) {
         ++duplicates;
         continue;
       }
       domain::Task task;
       task.pool_id = pool_id;
-      task.data_json = item.data.dump();
+      task.data_json = std::move(data_json);
       if (item.gold) {
         task.gold_json = item.gold->dump();
         ++gold;
@@ -149,13 +182,8 @@ absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
       task.open_slots = pool.overlap;
       task.created_at = now;
       task.dedupe_key = std::move(key);
-      TS_ASSIGN_OR_RETURN(TaskId id, tx.InsertTask(task));
-      if (first == 0) first = id.value;
-      last = id.value;
-      ++created;
       if (item.draft) {
         domain::Preannotation d;
-        d.task_id = id;
         d.pool_id = pool_id;
         d.source = "import";
         d.model = item.draft_model;
@@ -163,10 +191,12 @@ absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
         d.result_json = item.draft->dump();
         d.score = item.draft_score;
         d.created_at = now;
-        TS_RETURN_IF_ERROR(tx.InsertPreannotation(d).status());
-        ++drafts;
+        batch_drafts.emplace_back(batch.size(), std::move(d));
       }
+      batch.push_back(std::move(task));
+      if (batch.size() >= kBatch) TS_RETURN_IF_ERROR(flush());
     }
+    TS_RETURN_IF_ERROR(flush());
     if (created + duplicates + skipped == 0) {
       return InvalidField("input", "has no tasks");
     }
@@ -252,6 +282,38 @@ absl::Status Service::AddPreannotation(const domain::Preannotation& draft) {
   return Write([&](Tx& tx) -> absl::Status {
     return tx.InsertPreannotation(draft).status();
   });
+}
+
+absl::StatusOr<std::vector<domain::Pool>> Service::ListDraftingPools() {
+  std::vector<domain::Pool> out;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    out.clear();
+    TS_ASSIGN_OR_RETURN(auto pools, tx.ListPools(std::nullopt));
+    for (domain::Pool& pool : pools) {
+      if (pool.task_type != domain::TaskType::kBbox ||
+          pool.state == PoolState::kClosed) {
+        continue;
+      }
+      json config = ParseStored(pool.config_json);
+      if (config.is_object() && config.contains("preannotate")) {
+        out.push_back(std::move(pool));
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::Task>> Service::TasksToDraft(
+    PoolId pool, const std::string& model, const std::string& version,
+    int64_t after_id, int limit) {
+  std::vector<domain::Task> out;
+  TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(out, tx.ListTasksWithoutPreannotation(
+                                 pool, model, version, after_id, limit));
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 }  // namespace tessera::service
