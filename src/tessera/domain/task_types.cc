@@ -182,6 +182,19 @@ absl::StatusOr<json> NormalizePreannotate(const json& p,
   return out;
 }
 
+// Text drafts: {"chat": URL of an OpenAI-compatible endpoint, "model"?:
+// the model name it is asked for}.
+absl::StatusOr<json> NormalizeChatDrafts(const json& p,
+                                         const std::string& field) {
+  TS_RETURN_IF_ERROR(RequireObject(p, field));
+  TS_ASSIGN_OR_RETURN(std::string url, RequiredString(p, "chat", field));
+  if (!absl::StartsWith(url, "http://") && !absl::StartsWith(url, "https://")) {
+    return InvalidField(F(field, "chat"), "must be an http(s) URL");
+  }
+  TS_ASSIGN_OR_RETURN(auto model, OptionalString(p, "model", field));
+  return json{{"chat", url}, {"model", model.value_or("")}};
+}
+
 }  // namespace
 
 absl::StatusOr<json> NormalizePoolConfig(TaskType type, const json& config_in,
@@ -241,6 +254,11 @@ absl::StatusOr<json> NormalizePoolConfig(TaskType type, const json& config_in,
     }
     case TaskType::kRewrite:
     case TaskType::kReference:
+      if (config.contains("preannotate")) {
+        TS_ASSIGN_OR_RETURN(config["preannotate"],
+                            NormalizeChatDrafts(config["preannotate"],
+                                                F(field, "preannotate")));
+      }
       break;
   }
   return config;

@@ -59,6 +59,14 @@ TEST(PoolConfigTest, PreannotateAsksForOneModelOrBackend) {
             "config.preannotate");
   EXPECT_EQ(FieldOf(with({{"model", "hog"}, {"min_score", 2}}).status()),
             "config.preannotate.min_score");
+  json rewrite = {{"preannotate", {{"chat", "http://127.0.0.1:8000"}}}};
+  auto chat = NormalizePoolConfig(TaskType::kRewrite, rewrite, "config");
+  ASSERT_TRUE(chat.ok()) << chat.status();
+  EXPECT_EQ((*chat)["preannotate"]["model"], "");
+  rewrite["preannotate"]["chat"] = "localhost";
+  EXPECT_EQ(FieldOf(NormalizePoolConfig(TaskType::kReference, rewrite, "config")
+                        .status()),
+            "config.preannotate.chat");
   json classify = base;
   classify["preannotate"] = {{"model", "hog"}};
   EXPECT_EQ(FieldOf(NormalizePoolConfig(TaskType::kClassify, classify, "config")

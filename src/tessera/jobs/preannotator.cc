@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "opencv2/imgcodecs.hpp"
 #include "tessera/base/status.h"
+#include "tessera/preannotate/chat_client.h"
 #include "tessera/preannotate/ml_backend_client.h"
 #include "tessera/preannotate/ml_backend_server.h"
 
@@ -111,6 +112,7 @@ absl::StatusOr<int> Preannotator::RunOnce() {
 absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
   json config = json::parse(pool.config_json, nullptr, false);
   const json& spec = config["preannotate"];
+  if (spec.contains("chat")) return DraftTexts(pool, spec);
   const double min_score = spec.value("min_score", 0.0);
   absl::flat_hash_set<std::string> labels;
   for (const json& l : config["labels"]) labels.insert(l.get<std::string>());
@@ -240,6 +242,62 @@ absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
     if (s.ok()) {
       ++stored;
     } else if (!absl::IsAlreadyExists(s)) {  // another process drafted it
+      return s;
+    }
+  }
+  return stored;
+}
+
+absl::StatusOr<int> Preannotator::DraftTexts(const domain::Pool& pool,
+                                             const json& spec) {
+  preannotate::ChatClientOptions chat;
+  chat.model = spec.value("model", "");
+  std::string url = spec["chat"].get<std::string>();
+  preannotate::ChatCompletionsClient client(url, chat);
+  std::string model = chat.model.empty() ? url : chat.model;
+  const std::string version = url;  // the endpoint serving the model
+  int stored = 0;
+  int64_t after = 0;
+  std::vector<domain::Task> todo;
+  while (static_cast<int>(todo.size()) < options_.batch) {
+    TS_ASSIGN_OR_RETURN(
+        auto page,
+        service_.TasksToDraft(pool.id, model, version, after, options_.batch));
+    if (page.empty()) break;
+    after = page.back().id.value;
+    for (domain::Task& t : page) {
+      if (!failed_tasks_.contains(t.id.value)) todo.push_back(std::move(t));
+    }
+  }
+  for (const domain::Task& t : todo) {
+    json data = json::parse(t.data_json, nullptr, false);
+    std::string prompt = data.value("prompt", "");
+    absl::StatusOr<std::string> text =
+        pool.task_type == domain::TaskType::kRewrite
+            ? preannotate::DraftRewrite(client, prompt,
+                                        data.value("response", ""))
+            : preannotate::DraftReference(client, prompt);
+    if (!text.ok()) {
+      if (!absl::IsInvalidArgument(text.status()) &&
+          !absl::IsInternal(text.status())) {
+        return text.status();  // the endpoint is down: try again later
+      }
+      failed_tasks_.insert(t.id.value);
+      if (on_error_) on_error_(text.status());
+      continue;
+    }
+    domain::Preannotation draft;
+    draft.task_id = t.id;
+    draft.pool_id = pool.id;
+    draft.source = "model";
+    draft.model = model;
+    draft.version = version;
+    draft.result_json = json{{"text", *text}}.dump();
+    draft.created_at = absl::Now();
+    absl::Status s = service_.AddPreannotation(draft);
+    if (s.ok()) {
+      ++stored;
+    } else if (!absl::IsAlreadyExists(s)) {
       return s;
     }
   }

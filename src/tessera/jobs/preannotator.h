@@ -1,8 +1,10 @@
 // The pre-annotation job of `tessera serve`: drafts boxes for the tasks of
 // bbox pools whose config asks for it ("preannotate": {"model": "hog" |
 // "onnx:PATH"} or {"backend": URL}, "min_score"), with the built-in detector
-// or a Label Studio-compatible model backend, and stores them as
-// pre-annotations (model, version, score). Runs on its own thread in small
+// or a Label Studio-compatible model backend, and texts for rewrite and
+// reference pools ("preannotate": {"chat": URL, "model"?}) from an
+// OpenAI-compatible chat endpoint; stores them as pre-annotations (model,
+// version, score). Runs on its own thread in small
 // batches, each stored in its own short transaction, so it never holds up a
 // claim; an image that cannot be drafted is skipped (and logged) for the
 // life of the process.
@@ -50,6 +52,9 @@ class Preannotator {
   absl::StatusOr<std::shared_ptr<const preannotate::Detector>> DetectorFor(
       const std::string& model);
   absl::StatusOr<int> DraftPool(const domain::Pool& pool);
+  // Rewrite and reference pools: drafts from a chat-completions endpoint.
+  absl::StatusOr<int> DraftTexts(const domain::Pool& pool,
+                                 const nlohmann::json& spec);
 
   service::Service& service_;
   PreannotatorOptions options_;

@@ -4,6 +4,7 @@
 // cannot be read are skipped without stopping the job.
 #include "tessera/jobs/preannotator.h"
 
+#include <cctype>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "gtest/gtest.h"
 #include "tessera/base/clock.h"
 #include "tessera/base/status.h"
+#include "tessera/http/router.h"
+#include "tessera/http/server.h"
 #include "tessera/preannotate/ml_backend_server.h"
 #include "tessera/service/auth.h"
 #include "tessera/store/store_conformance.h"
@@ -156,6 +159,61 @@ TEST_P(PreannotatorTest, MinScoreFiltersAndBackendsDraftByUrl) {
   }
   EXPECT_GT(boxes, 0);
   (*backend)->Stop();
+}
+
+TEST_P(PreannotatorTest, ChatEndpointDraftsRewrites) {
+  // A small OpenAI-compatible endpoint: answers with the last message,
+  // upper-cased, so the draft can be traced back to its task.
+  http::Router router;
+  router.Add("POST", "/v1/chat/completions", [](http::Request& req) {
+    json body = json::parse(req.body, nullptr, false);
+    std::string last = body["messages"].back()["content"];
+    for (char& c : last) c = static_cast<char>(std::toupper(c));
+    return http::Response::Json(
+        200, {{"choices",
+               {{{"message", {{"role", "assistant"}, {"content", last}}}}}}});
+  });
+  http::ServerOptions so;
+  so.port = 0;
+  auto server = http::Server::Start(
+      so, [&router](http::Request& req) { return router.Dispatch(req); },
+      nullptr);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string url = absl::StrCat("http://127.0.0.1:", (*server)->port());
+
+  TS_ASSERT_OK_AND_ASSIGN(
+      json u, svc_->CreateUser(std::nullopt, {{"username", "writer"},
+                                              {"password", "password-123"},
+                                              {"roles", {"requester"}}}));
+  req_.id = UserId(u["id"].get<int64_t>());
+  req_.roles = {domain::Role::kRequester};
+  TS_ASSERT_OK_AND_ASSIGN(json project,
+                          svc_->CreateProject(req_, {{"name", "p"}}));
+  TS_ASSERT_OK_AND_ASSIGN(
+      json pool,
+      svc_->CreatePool(
+          req_, ProjectId(project["id"].get<int64_t>()),
+          {{"name", "rewrites"},
+           {"task_type", "rewrite"},
+           {"config", {{"preannotate", {{"chat", url}, {"model", "m1"}}}}},
+           {"price", {{"amount_minor", 0}, {"currency", "CNY"}}}}));
+  PoolId id(pool["id"].get<int64_t>());
+  TS_ASSERT_OK(
+      svc_->AddTasks(
+              req_, id,
+              {{"tasks",
+                {{{"data",
+                   {{"prompt", "Say hi"}, {"response", "hello there"}}}}}}})
+          .status());
+  Preannotator job(*svc_, PreannotatorOptions{});
+  TS_ASSERT_OK_AND_ASSIGN(int stored, job.RunOnce());
+  EXPECT_EQ(stored, 1);
+  TS_ASSERT_OK_AND_ASSIGN(auto drafts, Drafts(id));
+  ASSERT_EQ(drafts.size(), 1u);
+  EXPECT_EQ(drafts[0].model, "m1");
+  std::string text = json::parse(drafts[0].result_json)["text"];
+  EXPECT_THAT(text, ::testing::HasSubstr("HELLO THERE"));
+  (*server)->Stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(sqlite, PreannotatorTest,

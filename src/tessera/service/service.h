@@ -130,7 +130,8 @@ class Service {
   // Stores a model's draft for a task (the pre-annotation job). kAlreadyExists
   // when that model and version already drafted it.
   absl::Status AddPreannotation(const domain::Preannotation& draft);
-  // Bbox pools, not closed, whose config has "preannotate" (the job's work).
+  // Pools (bbox, rewrite, reference), not closed, whose config has
+  // "preannotate" (the pre-annotation job's work).
   absl::StatusOr<std::vector<domain::Pool>> ListDraftingPools();
   // Up to `limit` tasks of `pool` with ids above `after_id` that `model` at
   // `version` has not drafted yet.

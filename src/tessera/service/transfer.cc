@@ -290,10 +290,10 @@ absl::StatusOr<std::vector<domain::Pool>> Service::ListDraftingPools() {
     out.clear();
     TS_ASSIGN_OR_RETURN(auto pools, tx.ListPools(std::nullopt));
     for (domain::Pool& pool : pools) {
-      if (pool.task_type != domain::TaskType::kBbox ||
-          pool.state == PoolState::kClosed) {
-        continue;
-      }
+      const bool draftable = pool.task_type == domain::TaskType::kBbox ||
+                             pool.task_type == domain::TaskType::kRewrite ||
+                             pool.task_type == domain::TaskType::kReference;
+      if (!draftable || pool.state == PoolState::kClosed) continue;
       json config = ParseStored(pool.config_json);
       if (config.is_object() && config.contains("preannotate")) {
         out.push_back(std::move(pool));
