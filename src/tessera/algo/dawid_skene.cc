@@ -59,6 +59,7 @@ class DsEngine {
     if (K_ == 0 || answers_ == 0) return Finish(std::move(r));
     InitFromVoteShares();
     UpdatePrior(prior_sum_);
+    FillSums();
     MStep();
     double last = -std::numeric_limits<double>::infinity();
     r.converged = false;
@@ -108,54 +109,104 @@ class DsEngine {
     }
   }
 
+  // The E-step over part p's items (kK: the class count, or 0 for K_).
+  // Adds the part's log-likelihood and entropy to ll and ent, posterior sums
+  // to ps[0..K) and answer-weighted ones to ps[K..2K), and each item's
+  // posterior to the M-step accumulator acc.
+  template <int kK>
+  void EStepPart(int p, const double* log_prior, double* ps, double* acc,
+                 double& ll, double& ent) {
+    const int K = kK > 0 ? kK : K_;
+    std::vector<double> lp(K), log_lp(K);
+    double* pw = ps + K;
+    const double* lc = log_conf_.data();
+    const bool full = c_.model == Model::kFull;
+    for (int32_t j = bounds_[p]; j < bounds_[p + 1]; ++j) {
+      const int64_t b = g_.begin[j], e = g_.begin[j + 1];
+      if (b == e) continue;
+      // The rows and cells of the items two ahead: random worker accesses
+      // stall otherwise, as exp() and log() fill the out-of-order window.
+      if (j + 3 <= bounds_[p + 1]) {
+        for (int64_t k = g_.begin[j + 2]; k < g_.begin[j + 3]; ++k) {
+          const size_t cell =
+              (static_cast<size_t>(g_.worker[k]) * K + g_.label[k]) * K;
+          __builtin_prefetch(lc + cell);
+          if (full) __builtin_prefetch(acc + cell, 1);
+        }
+      }
+      std::copy(log_prior, log_prior + K, lp.begin());
+      for (int64_t k = b; k < e; ++k) {
+        const double* row =
+            lc + (static_cast<size_t>(g_.worker[k]) * K + g_.label[k]) * K;
+        for (int t = 0; t < K; ++t) lp[t] += row[t];
+      }
+      double mx = lp[0];
+      for (int t = 1; t < K; ++t) mx = std::max(mx, lp[t]);
+      double s = 0.0;
+      for (int t = 0; t < K; ++t) {
+        log_lp[t] = lp[t] - mx;
+        lp[t] = std::exp(log_lp[t]);
+        s += lp[t];
+      }
+      const double log_s = std::log(s);
+      ll += mx + log_s;
+      double* out = &post_[static_cast<size_t>(j) * K];
+      const double n = static_cast<double>(e - b);
+      const double inv_s = 1.0 / s;
+      for (int t = 0; t < K; ++t) {
+        const double q = lp[t] * inv_s;
+        out[t] = q;
+        ps[t] += q;
+        pw[t] += n * q;
+        // log q = (lp - mx) - log s, already known: no log() per class.
+        ent -= q >= kEps ? q * (log_lp[t] - log_s) : kEps * kLogEps;
+      }
+      // The M-step sums, while this item's answers are in cache.
+      if (full) {
+        for (int64_t k = b; k < e; ++k) {
+          double* cell =
+              acc + (static_cast<size_t>(g_.worker[k]) * K + g_.label[k]) * K;
+          for (int t = 0; t < K; ++t) cell[t] += out[t];
+        }
+      } else {
+        for (int64_t k = b; k < e; ++k) acc[g_.worker[k]] += out[g_.label[k]];
+      }
+    }
+  }
+
   // Returns the marginal log-likelihood of the answers under the current
-  // parameters; leaves posteriors in post_ and per-class sums for the prior.
+  // parameters; leaves posteriors in post_, per-class sums for the prior, and
+  // the M-step's sums in sums_: each item's posterior is added to its
+  // answers' cells while they are in cache, in the order FillSums uses, so
+  // the sums are bit-identical to a separate pass.
   double EStep() {
+    const size_t width = AccumulatorWidth();
+    part_acc_.assign(width * parts_, 0.0);
     std::vector<double> log_prior(K_);
     for (int t = 0; t < K_; ++t)
       log_prior[t] = std::log(std::max(prior_[t], kEps));
     std::vector<double> part_ll(parts_, 0.0), part_ent(parts_, 0.0);
     std::vector<double> part_prior(static_cast<size_t>(parts_) * K_ * 2, 0.0);
     internal::ParallelFor(parts_, c_.threads, [&](int p) {
-      std::vector<double> lp(K_), log_lp(K_);
-      double ll = 0.0, ent = 0.0;
       double* ps = &part_prior[static_cast<size_t>(p) * K_ * 2];
-      double* pw = ps + K_;
-      const double* lc = log_conf_.data();
-      for (int32_t j = bounds_[p]; j < bounds_[p + 1]; ++j) {
-        const int64_t b = g_.begin[j], e = g_.begin[j + 1];
-        if (b == e) continue;
-        std::copy(log_prior.begin(), log_prior.end(), lp.begin());
-        for (int64_t k = b; k < e; ++k) {
-          const double* row =
-              lc + (static_cast<size_t>(g_.worker[k]) * K_ + g_.label[k]) * K_;
-          for (int t = 0; t < K_; ++t) lp[t] += row[t];
-        }
-        double mx = lp[0];
-        for (int t = 1; t < K_; ++t) mx = std::max(mx, lp[t]);
-        double s = 0.0;
-        for (int t = 0; t < K_; ++t) {
-          log_lp[t] = lp[t] - mx;
-          lp[t] = std::exp(log_lp[t]);
-          s += lp[t];
-        }
-        const double log_s = std::log(s);
-        ll += mx + log_s;
-        double* out = &post_[static_cast<size_t>(j) * K_];
-        const double n = static_cast<double>(e - b);
-        const double inv_s = 1.0 / s;
-        for (int t = 0; t < K_; ++t) {
-          const double q = lp[t] * inv_s;
-          out[t] = q;
-          ps[t] += q;
-          pw[t] += n * q;
-          // log q = (lp - mx) - log s, already known: no log() per class.
-          ent -= q >= kEps ? q * (log_lp[t] - log_s) : kEps * kLogEps;
-        }
+      double* acc = &part_acc_[width * p];
+      // The class count as a compile-time constant for the common small K
+      // (unrolled loops); the arithmetic is the same for every K.
+      switch (K_) {
+        case 2:
+          EStepPart<2>(p, log_prior.data(), ps, acc, part_ll[p], part_ent[p]);
+          break;
+        case 3:
+          EStepPart<3>(p, log_prior.data(), ps, acc, part_ll[p], part_ent[p]);
+          break;
+        case 4:
+          EStepPart<4>(p, log_prior.data(), ps, acc, part_ll[p], part_ent[p]);
+          break;
+        default:
+          EStepPart<0>(p, log_prior.data(), ps, acc, part_ll[p], part_ent[p]);
       }
-      part_ll[p] = ll;
-      part_ent[p] = ent;
     });
+    ReduceParts(width);
     double ll = 0.0;
     entropy_ = 0.0;
     prior_sum_.assign(K_, 0.0);
@@ -188,20 +239,36 @@ class DsEngine {
     return joint + entropy_;
   }
 
-  // Sums of posteriors per (worker, observed, true) cell, reduced in order.
-  std::vector<double> SumPerPart(size_t width, void (*add)(const DsEngine&,
-                                                           int32_t, double*)) {
-    std::vector<double> acc(width * parts_, 0.0);
+  // Adds item j's posterior into a part's accumulator of M-step sums.
+  using AddFn = void (*)(const DsEngine&, int32_t, double*);
+  AddFn Adder() const {
+    return c_.model == Model::kFull ? &AddFull : &AddOneCoin;
+  }
+  size_t AccumulatorWidth() const {
+    return c_.model == Model::kFull ? static_cast<size_t>(W_) * K_ * K_
+                                    : static_cast<size_t>(W_);
+  }
+
+  // sums_ from post_ as it stands (the E-step fills it otherwise): per part,
+  // then reduced in part order.
+  void FillSums() {
+    const size_t width = AccumulatorWidth();
+    const AddFn add = Adder();
+    part_acc_.assign(width * parts_, 0.0);
     internal::ParallelFor(parts_, c_.threads, [&](int p) {
-      double* a = &acc[width * p];
+      double* a = &part_acc_[width * p];
       for (int32_t j = bounds_[p]; j < bounds_[p + 1]; ++j) add(*this, j, a);
     });
-    std::vector<double> sum(acc.begin(), acc.begin() + width);
+    ReduceParts(width);
+  }
+
+  // sums_ = the parts' accumulators added in part order (thread-count free).
+  void ReduceParts(size_t width) {
+    sums_.assign(part_acc_.begin(), part_acc_.begin() + width);
     for (int p = 1; p < parts_; ++p) {
-      const double* a = &acc[width * p];
-      for (size_t i = 0; i < width; ++i) sum[i] += a[i];
+      const double* a = &part_acc_[width * p];
+      for (size_t i = 0; i < width; ++i) sums_[i] += a[i];
     }
-    return sum;
   }
 
   static void AddFull(const DsEngine& e, int32_t j, double* a) {
@@ -222,14 +289,14 @@ class DsEngine {
   }
 
   double FullMStep() {
-    counts_ = SumPerPart(static_cast<size_t>(W_) * K_ * K_, &AddFull);
+    const std::vector<double>& counts = sums_;
     const bool smooth =
         c_.confusion_prior > 0 || c_.diagonal_prior > 0 || c_.pooled_prior > 0;
     // Pooled confusion of all workers, [o][t], normalised over o.
     std::vector<double> pooled(static_cast<size_t>(K_) * K_, 0.0);
     if (c_.pooled_prior > 0) {
       for (int32_t w = 0; w < W_; ++w) {
-        const double* n = &counts_[static_cast<size_t>(w) * K_ * K_];
+        const double* n = &counts[static_cast<size_t>(w) * K_ * K_];
         for (int i = 0; i < K_ * K_; ++i) pooled[i] += n[i];
       }
       for (int t = 0; t < K_; ++t) {
@@ -244,7 +311,7 @@ class DsEngine {
     double joint = 0.0;
     std::vector<double> denom(K_);
     for (int32_t w = 0; w < W_; ++w) {
-      double* n = &counts_[static_cast<size_t>(w) * K_ * K_];  // [o][t]
+      const double* n = &counts[static_cast<size_t>(w) * K_ * K_];  // [o][t]
       double* lc = &log_conf_[static_cast<size_t>(w) * K_ * K_];
       std::fill(denom.begin(), denom.end(), 0.0);
       for (int o = 0; o < K_; ++o) {
@@ -275,7 +342,7 @@ class DsEngine {
   }
 
   double OneCoinMStep() {
-    const std::vector<double> hit = SumPerPart(W_, &AddOneCoin);
+    const std::vector<double>& hit = sums_;
     skill_.assign(W_, std::numeric_limits<double>::quiet_NaN());
     double joint = 0.0;
     for (int32_t w = 0; w < W_; ++w) {
@@ -340,7 +407,8 @@ class DsEngine {
   std::vector<int64_t> answers_of_;  // [w][o]
   std::vector<double> post_;
   std::vector<double> log_conf_;  // [w][o][t]
-  std::vector<double> counts_;    // [w][o][t]
+  std::vector<double> sums_;      // M-step sums: [w][o][t], or [w] one-coin
+  std::vector<double> part_acc_;  // per part, sums_ before the reduction
   std::vector<double> prior_;
   std::vector<double> prior_sum_;
   std::vector<double> weighted_prior_sum_;

@@ -24,9 +24,11 @@ struct CategoricalData {
 };
 
 // Maps external string ids (item names, worker pseudonyms, class names) to
-// dense indices in order of first appearance. Each name is stored once: the
-// map's keys view the names, which a deque keeps at stable addresses.
-// Movable, not copyable. Not thread-safe.
+// dense indices in order of first appearance. Each name is stored once.
+// Names that are canonical decimal numbers (0, 17, not 017 or +17) are found
+// through a direct table instead of hashing, so files with numeric ids cost
+// about 4 bytes per name beyond the names themselves. Movable, not copyable.
+// Not thread-safe.
 class Interner {
  public:
   Interner() = default;
@@ -36,14 +38,45 @@ class Interner {
   Interner& operator=(const Interner&) = delete;
 
   int32_t Intern(absl::string_view key);
+  // Interns keys[i] into ids[i] for i < count, exactly as calling Intern on
+  // each in order would, but with the table lookups of a batch overlapped
+  // (much faster when the tables outgrow the caches and ids come in random
+  // order, e.g. item ids of a shuffled file).
+  void InternAll(const absl::string_view* keys, size_t count, int32_t* ids);
   // -1 when unknown.
   int32_t Find(absl::string_view key) const;
   const std::string& Name(int32_t id) const { return names_[id]; }
   int32_t size() const { return static_cast<int32_t>(names_.size()); }
+  // Hint: about `n` names are coming. Lets decimal names below about 4n use
+  // the direct table (it grows with size() otherwise); allocates nothing.
+  void Reserve(int64_t n);
 
  private:
+  // One hash slot: id of the name (-1 = empty) and the low 32 bits of its
+  // hash (the slot index is derived from them, so growing never rehashes).
+  struct Slot {
+    uint32_t hash = 0;
+    int32_t id = -1;
+  };
+  // Where a key lives: its decimal value (or -1) and, if not a direct-table
+  // number, its hash.
+  struct Probe {
+    int64_t number = -1;
+    uint32_t hash = 0;
+    bool hashed = false;
+  };
+  int64_t NumberLimit() const;
+  Probe MakeProbe(absl::string_view key) const;
+  void Prefetch(const Probe& p) const;
+  int32_t FindHashed(absl::string_view key, uint32_t hash) const;
+  int32_t InternWith(absl::string_view key, Probe p);
+  void GrowSlots();
+
   std::deque<std::string> names_;
-  absl::flat_hash_map<absl::string_view, int32_t> ids_;
+  std::vector<int32_t> by_number_;  // decimal name -> id, -1 = not there
+  std::vector<Slot> slots_;         // open addressing, power-of-two size
+  int32_t hashed_ = 0;              // names in slots_
+  int64_t number_limit_ = 1 << 16;  // by_number_ never grows beyond this
 };
 
 }  // namespace tessera::algo

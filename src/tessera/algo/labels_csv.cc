@@ -1,6 +1,6 @@
 // CSV readers for crowd labels: one buffer, a hand-rolled tokenizer yielding
-// string_views into it, hash maps keyed by those views, interners built once
-// per distinct name at the end.
+// string_views into it, names interned in batches straight into the
+// result's interners; the repeat check runs after the file is released.
 #include "tessera/algo/labels_csv.h"
 
 #include <fcntl.h>
@@ -12,11 +12,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <limits>
 #include <numeric>
+#include <optional>
+#include <utility>
 
-#include "absl/hash/hash.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "tessera/algo/internal/csv_tokenizer.h"
@@ -31,122 +32,6 @@ absl::Status Error(absl::string_view file, int64_t line,
                    absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(file, ":", line, ": ", what));
 }
-
-// Maps names (views into the buffer) to dense ids in order of first use.
-// Open addressing with keys of up to 16 bytes stored in the slot itself, so
-// a lookup touches one cache line instead of chasing the key into the
-// (large, cold) file buffer.
-class ViewInterner {
- public:
-  explicit ViewInterner(size_t expected = 0)
-      : number_limit_(
-            std::max<int64_t>(1 << 16, 4 * static_cast<int64_t>(expected))) {
-    // The hash table grows on demand: numeric ids never touch it, so
-    // sizing it for `expected` up front would only cost memory.
-    Rehash(16);
-  }
-
-  int32_t Intern(absl::string_view key) {
-    // Fast path for canonical decimal ids (common in exported data): a
-    // direct table, small enough to stay in cache, instead of hashing.
-    const int64_t number = SmallNumber(key);
-    if (number >= 0 && number < number_limit_) {
-      if (static_cast<size_t>(number) >= by_number_.size()) {
-        by_number_.resize(std::max<size_t>(number + 1, by_number_.size() * 2),
-                          -1);
-      }
-      int32_t& id = by_number_[number];
-      if (id < 0) {
-        id = static_cast<int32_t>(names_.size());
-        names_.push_back(key);
-      }
-      return id;
-    }
-    return InternHashed(key);
-  }
-
- private:
-  // 0..kMaxNumber without sign, leading zeros or other characters; else -1.
-  static constexpr int64_t kMaxNumber = 1 << 24;
-  static int64_t SmallNumber(absl::string_view key) {
-    if (key.empty() || key.size() > 8 || (key[0] == '0' && key.size() > 1))
-      return -1;
-    int64_t v = 0;
-    for (char ch : key) {
-      if (ch < '0' || ch > '9') return -1;
-      v = v * 10 + (ch - '0');
-    }
-    return v <= kMaxNumber ? v : -1;
-  }
-
-  int32_t InternHashed(absl::string_view key) {
-    const uint64_t h = Hash(key);
-    if (names_.size() * 2 >= slots_.size()) Rehash(slots_.size() * 2);
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.id < 0) {
-        s.hash = h;
-        s.id = static_cast<int32_t>(names_.size());
-        s.len = static_cast<uint32_t>(key.size());
-        if (key.size() <= sizeof(s.bytes))
-          std::memcpy(s.bytes, key.data(), key.size());
-        names_.push_back(key);
-        return s.id;
-      }
-      if (s.hash == h && s.len == key.size() && Equal(s, key)) return s.id;
-    }
-  }
-
- public:
-  const std::vector<absl::string_view>& names() const { return names_; }
-  Interner Build() const {
-    Interner out;
-    for (absl::string_view n : names_) out.Intern(n);
-    return out;
-  }
-
- private:
-  struct Slot {
-    uint64_t hash = 0;
-    int32_t id = -1;
-    uint32_t len = 0;
-    char bytes[16];
-  };
-
-  static uint64_t Hash(absl::string_view key) {
-    if (key.size() <= 16) {
-      uint64_t a = 0, b = 0;
-      std::memcpy(&a, key.data(), std::min<size_t>(key.size(), 8));
-      if (key.size() > 8) std::memcpy(&b, key.data() + 8, key.size() - 8);
-      return internal::Mix64(a ^ internal::Mix64(b ^ key.size()));
-    }
-    return internal::Mix64(absl::Hash<absl::string_view>{}(key));
-  }
-  bool Equal(const Slot& s, absl::string_view key) const {
-    if (key.size() <= sizeof(s.bytes))
-      return std::memcmp(s.bytes, key.data(), key.size()) == 0;
-    return names_[s.id] == key;
-  }
-  void Rehash(size_t want) {
-    size_t n = 16;
-    while (n < want) n *= 2;
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(n, Slot{});
-    const size_t mask = n - 1;
-    for (const Slot& s : old) {
-      if (s.id < 0) continue;
-      size_t i = s.hash & mask;
-      while (slots_[i].id >= 0) i = (i + 1) & mask;
-      slots_[i] = s;
-    }
-  }
-
-  std::vector<Slot> slots_;
-  int64_t number_limit_;            // bounds the direct table's size
-  std::vector<int32_t> by_number_;  // decimal id -> dense id, -1 = unseen
-  std::vector<absl::string_view> names_;
-};
 
 struct Columns {
   size_t count = 0;
@@ -230,54 +115,83 @@ int64_t LineOfRow(absl::string_view content, int64_t row) {
   return tok.line();
 }
 
+// Answer `row` repeats the (item, worker) pair of answer `first` with a
+// different label.
+struct Conflict {
+  int64_t row = 0;
+  int64_t first = 0;
+  int32_t item = 0;
+  int32_t worker = 0;
+};
+
 // Finds answers repeating an (item, worker) pair. Identical repeats are
-// marked in `drop`; a different label is an error naming both lines.
+// marked in `drop` (left empty when there are none); returns the first
+// different repeat in row order, if any. Workers are grouped by item with a
+// counting sort, so the common case (no repeats) is two sequential scans;
+// only items with a repeat are looked at row by row.
 template <typename Label>
-absl::Status FindDuplicates(absl::string_view content, absl::string_view file,
-                            int32_t num_items, int32_t num_workers,
-                            const std::vector<int32_t>& item,
-                            const std::vector<int32_t>& worker,
-                            const std::vector<Label>& label,
-                            const std::vector<absl::string_view>& item_names,
-                            const std::vector<absl::string_view>& worker_names,
-                            std::vector<bool>& drop, int64_t& dropped) {
+std::optional<Conflict> FindRepeats(int32_t num_items, int32_t num_workers,
+                                    const std::vector<int32_t>& item,
+                                    const std::vector<int32_t>& worker,
+                                    const std::vector<Label>& label,
+                                    std::vector<bool>& drop, int64_t& dropped) {
   const size_t n = item.size();
-  std::vector<int64_t> begin(static_cast<size_t>(num_items) + 1, 0);
-  for (size_t k = 0; k < n; ++k) ++begin[item[k] + 1];
-  for (int32_t j = 0; j < num_items; ++j) begin[j + 1] += begin[j];
-  std::vector<int32_t> order(n);
-  {
-    std::vector<int64_t> next(begin.begin(), begin.end() - 1);
-    for (size_t k = 0; k < n; ++k)
-      order[next[item[k]]++] = static_cast<int32_t>(k);
-  }
-  std::vector<int32_t> stamp(num_workers, -1);
-  std::vector<int32_t> first(num_workers, 0);
   dropped = 0;
-  for (int32_t j = 0; j < num_items; ++j) {
-    for (int64_t i = begin[j]; i < begin[j + 1]; ++i) {
-      const int32_t k = order[i];
-      const int32_t w = worker[k];
-      if (stamp[w] != j) {
+  std::vector<bool> repeated;  // per item; empty while none is
+  {
+    std::vector<int64_t> begin;
+    std::vector<int32_t> by_item(n);
+    internal::CountingSortByItem(
+        item, num_items, begin,
+        [&](int64_t pos) { __builtin_prefetch(&by_item[pos], 1); },
+        [&](size_t k, int64_t pos) { by_item[pos] = worker[k]; });
+    std::vector<int32_t> stamp(num_workers, -1);
+    for (int32_t j = 0; j < num_items; ++j) {
+      for (int64_t i = begin[j]; i < begin[j + 1]; ++i) {
+        const int32_t w = by_item[i];
+        if (stamp[w] == j) {
+          if (repeated.empty()) repeated.assign(num_items, false);
+          repeated[j] = true;
+          break;
+        }
         stamp[w] = j;
-        first[w] = k;
-        continue;
       }
-      if (label[first[w]] == label[k]) {
-        if (drop.empty()) drop.assign(n, false);
-        drop[k] = true;
-        ++dropped;
-        continue;
-      }
-      return Error(
-          file, LineOfRow(content, k),
-          absl::StrCat("worker '", std::string(worker_names[w]),
-                       "' labels item '", std::string(item_names[j]),
-                       "' again with a different answer (first on line ",
-                       LineOfRow(content, first[w]), ")"));
     }
   }
-  return absl::OkStatus();
+  if (repeated.empty()) return std::nullopt;
+  absl::flat_hash_map<std::pair<int32_t, int32_t>, int64_t> first;
+  for (size_t k = 0; k < n; ++k) {
+    if (!repeated[item[k]]) continue;
+    const auto [it, inserted] =
+        first.try_emplace({item[k], worker[k]}, static_cast<int64_t>(k));
+    if (inserted) continue;
+    if (label[it->second] == label[k]) {
+      if (drop.empty()) drop.assign(n, false);
+      drop[k] = true;
+      ++dropped;
+      continue;
+    }
+    return Conflict{static_cast<int64_t>(k), it->second, item[k], worker[k]};
+  }
+  return std::nullopt;
+}
+
+// The error for a conflict; `content` (the file's text, if still at hand)
+// gives the line numbers, else the message names data rows.
+absl::Status ConflictError(const absl::string_view* content,
+                           absl::string_view file, const Conflict& c,
+                           const Interner& items, const Interner& workers) {
+  const std::string what =
+      absl::StrCat("worker '", workers.Name(c.worker), "' labels item '",
+                   items.Name(c.item), "' again with a different answer");
+  if (content == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": data row ", c.row + 1, ": ", what,
+                     " (first on data row ", c.first + 1, ")"));
+  }
+  return Error(file, LineOfRow(*content, c.row),
+               absl::StrCat(what, " (first on line ",
+                            LineOfRow(*content, c.first), ")"));
 }
 
 template <typename T>
@@ -290,15 +204,144 @@ void Compact(std::vector<T>& v, const std::vector<bool>& drop) {
   v.shrink_to_fit();
 }
 
-bool AllIntegers(const std::vector<absl::string_view>& names) {
-  for (absl::string_view s : names) {
-    long long v;
-    const char* b = s.data();
-    auto [ptr, ec] = std::from_chars(b, b + s.size(), v);
-    if (ec != std::errc() || ptr != b + s.size()) return false;
+// Reads the answer rows: items and workers are interned in batches of rows
+// (InternAll overlaps the lookups of random ids); on_label(field, line)
+// takes each row's label. Identical rows are kept; see FindRepeats.
+template <typename OnLabel>
+absl::Status ReadAnswerRows(absl::string_view content, absl::string_view file,
+                            size_t expected_rows, Interner& items,
+                            Interner& workers, std::vector<int32_t>& item,
+                            std::vector<int32_t>& worker, OnLabel on_label) {
+  Tokenizer tok(content);
+  Columns cols;
+  if (absl::Status s = ReadHeader(tok, file, true, cols); !s.ok()) return s;
+  item.reserve(expected_rows);
+  worker.reserve(expected_rows);
+  // Lets numeric item ids up to about one per row use the direct table.
+  items.Reserve(static_cast<int64_t>(expected_rows / 4));
+  constexpr size_t kBatch = 256;
+  absl::string_view item_keys[kBatch], worker_keys[kBatch];
+  size_t n = 0;
+  auto flush = [&] {
+    const size_t at = item.size();
+    item.resize(at + n);
+    worker.resize(at + n);
+    items.InternAll(item_keys, n, item.data() + at);
+    workers.InternAll(worker_keys, n, worker.data() + at);
+    n = 0;
+  };
+  while (tok.Next()) {
+    if (absl::Status s = CheckRow(tok, file, cols, true); !s.ok()) return s;
+    const auto& f = tok.fields();
+    if (absl::Status s = on_label(f[cols.label], tok.line()); !s.ok()) {
+      return s;
+    }
+    // Views into `content` or the tokenizer's arena: valid until it dies.
+    item_keys[n] = f[cols.item];
+    worker_keys[n] = f[cols.worker];
+    if (++n == kBatch) flush();
   }
-  return true;
+  flush();
+  if (item.empty())
+    return Error(file, tok.line(), "no data rows after the header");
+  return absl::OkStatus();
 }
+
+// Fills `out` from the rows; classes in order of first appearance.
+absl::Status ReadCategoricalRows(absl::string_view content,
+                                 absl::string_view file,
+                                 CategoricalLabels& out) {
+  CategoricalData& d = out.data;
+  const size_t expected = CountLines(content);
+  d.label.reserve(expected);
+  absl::Status s =
+      ReadAnswerRows(content, file, expected, out.items, out.workers, d.item,
+                     d.worker, [&](absl::string_view label, int64_t) {
+                       d.label.push_back(out.classes.Intern(label));
+                       return absl::OkStatus();
+                     });
+  if (!s.ok()) return s;
+  d.num_items = out.items.size();
+  d.num_workers = out.workers.size();
+  d.num_classes = out.classes.size();
+  return absl::OkStatus();
+}
+
+absl::Status ReadNumericRows(absl::string_view content, absl::string_view file,
+                             NumericLabels& out) {
+  NumericData& d = out.data;
+  const size_t expected = CountLines(content);
+  d.value.reserve(expected);
+  absl::Status s = ReadAnswerRows(
+      content, file, expected, out.items, out.workers, d.item, d.worker,
+      [&](absl::string_view label, int64_t line) {
+        double v;
+        if (!ParseDouble(label, v)) {
+          return Error(file, line,
+                       absl::StrCat("label '", std::string(label),
+                                    "' is not a finite number"));
+        }
+        d.value.push_back(v);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  d.num_items = out.items.size();
+  d.num_workers = out.workers.size();
+  return absl::OkStatus();
+}
+
+// Applies the repeat policy: drops identical repeats, or returns the first
+// conflicting one.
+template <typename Data, typename Label>
+std::optional<Conflict> DropRepeats(Data& d, std::vector<Label>& label,
+                                    const LabelsCsvOptions& options,
+                                    int64_t& dropped) {
+  if (options.repeats != RepeatPolicy::kRejectConflicts) return std::nullopt;
+  std::vector<bool> drop;
+  std::optional<Conflict> c = FindRepeats(d.num_items, d.num_workers, d.item,
+                                          d.worker, label, drop, dropped);
+  if (c.has_value()) return c;
+  if (!drop.empty()) {
+    Compact(d.item, drop);
+    Compact(d.worker, drop);
+    Compact(label, drop);
+  }
+  return std::nullopt;
+}
+
+// Renumbers classes in sorted order (numeric if all are integers).
+void SortClasses(CategoricalLabels& out) {
+  const Interner& seen = out.classes;
+  const int32_t k = seen.size();
+  std::vector<int32_t> order(k);
+  std::iota(order.begin(), order.end(), 0);
+  bool integers = true;
+  std::vector<long long> value(k, 0);
+  for (int32_t c = 0; c < k && integers; ++c) {
+    const std::string& s = seen.Name(c);
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value[c]);
+    integers = ec == std::errc() && ptr == s.data() + s.size();
+  }
+  if (integers) {
+    std::sort(order.begin(), order.end(),
+              [&](int32_t a, int32_t b) { return value[a] < value[b]; });
+  } else {
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+      return seen.Name(a) < seen.Name(b);
+    });
+  }
+  Interner sorted;
+  std::vector<int32_t> rank(k);
+  for (int32_t r = 0; r < k; ++r) {
+    rank[order[r]] = r;
+    sorted.Intern(seen.Name(order[r]));
+  }
+  for (int32_t& y : out.data.label) y = rank[y];
+  out.classes = std::move(sorted);
+}
+
+// Frees a string's buffer.
+void Release(std::string& s) { std::string().swap(s); }
 
 }  // namespace
 
@@ -336,135 +379,83 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return buf;
 }
 
+namespace {
+
+// The conflict error for a file whose text was released: reads it again
+// for the line numbers.
+absl::Status ConflictErrorFromFile(const std::string& path, const Conflict& c,
+                                   const Interner& items,
+                                   const Interner& workers) {
+  absl::StatusOr<std::string> content = ReadWholeFile(path);
+  if (!content.ok()) return ConflictError(nullptr, path, c, items, workers);
+  const absl::string_view view = *content;
+  return ConflictError(&view, path, c, items, workers);
+}
+
+}  // namespace
+
 absl::StatusOr<CategoricalLabels> ParseCategoricalLabels(
     absl::string_view content, absl::string_view file,
     const LabelsCsvOptions& options) {
-  Tokenizer tok(content);
-  Columns cols;
-  if (absl::Status s = ReadHeader(tok, file, true, cols); !s.ok()) return s;
-  const size_t guess = CountLines(content);
-  ViewInterner items(guess / 4), workers, classes;
   CategoricalLabels out;
-  CategoricalData& d = out.data;
-  d.item.reserve(guess);
-  d.worker.reserve(guess);
-  d.label.reserve(guess);
-  while (tok.Next()) {
-    if (absl::Status s = CheckRow(tok, file, cols, true); !s.ok()) return s;
-    const auto& f = tok.fields();
-    d.item.push_back(items.Intern(f[cols.item]));
-    d.worker.push_back(workers.Intern(f[cols.worker]));
-    d.label.push_back(classes.Intern(f[cols.label]));
+  if (absl::Status s = ReadCategoricalRows(content, file, out); !s.ok()) {
+    return s;
   }
-  if (d.item.empty())
-    return Error(file, tok.line(), "no data rows after the header");
-  d.num_items = static_cast<int32_t>(items.names().size());
-  d.num_workers = static_cast<int32_t>(workers.names().size());
-  d.num_classes = static_cast<int32_t>(classes.names().size());
-  std::vector<bool> drop;
-  if (options.repeats == RepeatPolicy::kRejectConflicts) {
-    if (absl::Status s =
-            FindDuplicates(content, file, d.num_items, d.num_workers, d.item,
-                           d.worker, d.label, items.names(), workers.names(),
-                           drop, out.duplicates_dropped);
-        !s.ok()) {
-      return s;
-    }
+  if (std::optional<Conflict> c = DropRepeats(out.data, out.data.label, options,
+                                              out.duplicates_dropped);
+      c.has_value()) {
+    return ConflictError(&content, file, *c, out.items, out.workers);
   }
-  if (!drop.empty()) {
-    Compact(d.item, drop);
-    Compact(d.worker, drop);
-    Compact(d.label, drop);
-  }
-  // Sorted class order.
-  const std::vector<absl::string_view>& cn = classes.names();
-  std::vector<int32_t> order(cn.size());
-  std::iota(order.begin(), order.end(), 0);
-  if (AllIntegers(cn)) {
-    auto value = [&](int32_t i) {
-      long long v = 0;
-      std::from_chars(cn[i].data(), cn[i].data() + cn[i].size(), v);
-      return v;
-    };
-    std::sort(order.begin(), order.end(),
-              [&](int32_t a, int32_t b) { return value(a) < value(b); });
-  } else {
-    std::sort(order.begin(), order.end(),
-              [&](int32_t a, int32_t b) { return cn[a] < cn[b]; });
-  }
-  std::vector<int32_t> rank(cn.size());
-  for (size_t r = 0; r < order.size(); ++r) {
-    rank[order[r]] = static_cast<int32_t>(r);
-    out.classes.Intern(cn[order[r]]);
-  }
-  for (int32_t& y : d.label) y = rank[y];
-  out.items = items.Build();
-  out.workers = workers.Build();
+  SortClasses(out);
   return out;
 }
 
 absl::StatusOr<NumericLabels> ParseNumericLabels(
     absl::string_view content, absl::string_view file,
     const LabelsCsvOptions& options) {
-  Tokenizer tok(content);
-  Columns cols;
-  if (absl::Status s = ReadHeader(tok, file, true, cols); !s.ok()) return s;
-  const size_t guess = CountLines(content);
-  ViewInterner items(guess / 4), workers;
   NumericLabels out;
-  NumericData& d = out.data;
-  d.item.reserve(guess);
-  d.worker.reserve(guess);
-  d.value.reserve(guess);
-  while (tok.Next()) {
-    if (absl::Status s = CheckRow(tok, file, cols, true); !s.ok()) return s;
-    const auto& f = tok.fields();
-    double v;
-    if (!ParseDouble(f[cols.label], v)) {
-      return Error(file, tok.line(),
-                   absl::StrCat("label '", std::string(f[cols.label]),
-                                "' is not a finite number"));
-    }
-    d.item.push_back(items.Intern(f[cols.item]));
-    d.worker.push_back(workers.Intern(f[cols.worker]));
-    d.value.push_back(v);
+  if (absl::Status s = ReadNumericRows(content, file, out); !s.ok()) return s;
+  if (std::optional<Conflict> c = DropRepeats(out.data, out.data.value, options,
+                                              out.duplicates_dropped);
+      c.has_value()) {
+    return ConflictError(&content, file, *c, out.items, out.workers);
   }
-  if (d.item.empty())
-    return Error(file, tok.line(), "no data rows after the header");
-  d.num_items = static_cast<int32_t>(items.names().size());
-  d.num_workers = static_cast<int32_t>(workers.names().size());
-  std::vector<bool> drop;
-  if (options.repeats == RepeatPolicy::kRejectConflicts) {
-    if (absl::Status s =
-            FindDuplicates(content, file, d.num_items, d.num_workers, d.item,
-                           d.worker, d.value, items.names(), workers.names(),
-                           drop, out.duplicates_dropped);
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (!drop.empty()) {
-    Compact(d.item, drop);
-    Compact(d.worker, drop);
-    Compact(d.value, drop);
-  }
-  out.items = items.Build();
-  out.workers = workers.Build();
   return out;
 }
 
+// The Read functions release the file's text before the repeat check, so the
+// text and the check's working memory are never resident together.
 absl::StatusOr<CategoricalLabels> ReadCategoricalLabels(
     const std::string& path, const LabelsCsvOptions& options) {
   absl::StatusOr<std::string> content = ReadWholeFile(path);
   if (!content.ok()) return content.status();
-  return ParseCategoricalLabels(*content, path, options);
+  CategoricalLabels out;
+  if (absl::Status s = ReadCategoricalRows(*content, path, out); !s.ok()) {
+    return s;
+  }
+  Release(*content);
+  if (std::optional<Conflict> c = DropRepeats(out.data, out.data.label, options,
+                                              out.duplicates_dropped);
+      c.has_value()) {
+    return ConflictErrorFromFile(path, *c, out.items, out.workers);
+  }
+  SortClasses(out);
+  return out;
 }
 
 absl::StatusOr<NumericLabels> ReadNumericLabels(
     const std::string& path, const LabelsCsvOptions& options) {
   absl::StatusOr<std::string> content = ReadWholeFile(path);
   if (!content.ok()) return content.status();
-  return ParseNumericLabels(*content, path, options);
+  NumericLabels out;
+  if (absl::Status s = ReadNumericRows(*content, path, out); !s.ok()) return s;
+  Release(*content);
+  if (std::optional<Conflict> c = DropRepeats(out.data, out.data.value, options,
+                                              out.duplicates_dropped);
+      c.has_value()) {
+    return ConflictErrorFromFile(path, *c, out.items, out.workers);
+  }
+  return out;
 }
 
 namespace {

@@ -5,7 +5,10 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -89,6 +92,67 @@ TEST(LabelsCsvTest, IdenticalRepeatsAreDroppedOrKept) {
                              keep);
   ASSERT_TRUE(l.ok()) << l.status();
   EXPECT_EQ(l->data.size(), 2u);
+}
+
+TEST(LabelsCsvTest, RepeatsAmongManyItemsKeepRowOrder) {
+  // 300 items x 3 workers, rows interleaved; every 7th item gets one
+  // identical repeat at the end of the file.
+  std::string csv = "item,worker,label\n";
+  for (int w = 0; w < 3; ++w) {
+    for (int j = 0; j < 300; ++j) {
+      absl::StrAppend(&csv, "i", j, ",w", w, ",", (j + w) % 3, "\n");
+    }
+  }
+  int repeats = 0;
+  for (int j = 0; j < 300; j += 7) {
+    absl::StrAppend(&csv, "i", j, ",w1,", (j + 1) % 3, "\n");
+    ++repeats;
+  }
+  absl::StatusOr<CategoricalLabels> l = ParseCategoricalLabels(csv, "m.csv");
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(l->duplicates_dropped, repeats);
+  ASSERT_EQ(l->data.size(), 900u);
+  for (size_t k = 0; k < 900; ++k) {
+    EXPECT_EQ(l->items.Name(l->data.item[k]), absl::StrCat("i", k % 300));
+    EXPECT_EQ(l->workers.Name(l->data.worker[k]), absl::StrCat("w", k / 300));
+  }
+  // The same file with one repeat changed: a conflict, named by line.
+  csv += "i5,w2,0\n";  // w2 gave i5 (5 + 2) % 3 = 1 on line 2 + 2 * 300 + 5
+  absl::StatusOr<CategoricalLabels> bad = ParseCategoricalLabels(csv, "m.csv");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr(absl::StrCat("m.csv:", 2 + 900 + repeats,
+                                     ": worker 'w2' labels item 'i5' again "
+                                     "with a different answer (first on line ",
+                                     2 + 600 + 5, ")")));
+}
+
+TEST(LabelsCsvTest, ReadFileNamesConflictLinesAfterReleasingTheText) {
+  const std::string path = ::testing::TempDir() + "/labels_csv_conflict.csv";
+  {
+    std::ofstream f(path);
+    f << "item,worker,label\n1,7,a\n2,7,b\n\n1,8,a\n1,7,a\n1,7,b\n";
+  }
+  absl::StatusOr<CategoricalLabels> l = ReadCategoricalLabels(path);
+  ASSERT_FALSE(l.ok());
+  EXPECT_THAT(l.status().message(),
+              HasSubstr(absl::StrCat(path,
+                                     ":7: worker '7' labels item '1' again "
+                                     "with a different answer (first on line "
+                                     "2)")));
+  absl::StatusOr<NumericLabels> n = ReadNumericLabels(path);
+  ASSERT_FALSE(n.ok());  // "a" is not a number
+  EXPECT_THAT(n.status().message(), HasSubstr(":2: label 'a'"));
+  {
+    std::ofstream f(path);
+    f << "item,worker,label\n1,7,2.5\n1,7,2.5\n1,8,3\n1,8,4\n";
+  }
+  n = ReadNumericLabels(path);
+  ASSERT_FALSE(n.ok());
+  EXPECT_THAT(n.status().message(), HasSubstr(":5: worker '8' labels item "
+                                              "'1' again with a different "
+                                              "answer (first on line 4)"));
+  std::remove(path.c_str());
 }
 
 TEST(LabelsCsvTest, NumericLabelsAndTruth) {

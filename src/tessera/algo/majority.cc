@@ -106,11 +106,13 @@ CategoricalResult MajorityVote(const CategoricalData& data,
 CategoricalResult Wawa(const CategoricalData& data,
                        const WawaOptions& options) {
   const ByItem g = internal::GroupByItem(data);
-  const CategoricalResult mv = Vote(g, nullptr, options.vote);
+  CategoricalResult mv = Vote(g, nullptr, options.vote);
   std::vector<double> weight = Agreement(g, mv.label);
   for (double& w : weight) {
     if (std::isnan(w)) w = 0.0;
   }
+  // Only the labels of the first vote are needed from here on.
+  std::vector<double>().swap(mv.posterior);
   CategoricalResult r = Vote(g, &weight, options.vote);
   r.skill = Agreement(g, mv.label);
   return r;

@@ -15,25 +15,26 @@ ByItem GroupByItem(const CategoricalData& data) {
   const size_t n = data.size();
   TESSERA_ALGO_CHECK(data.worker.size() == n, "worker size");
   TESSERA_ALGO_CHECK(data.label.size() == n, "label size");
-  g.begin.assign(static_cast<size_t>(data.num_items) + 1, 0);
   for (size_t k = 0; k < n; ++k) {
-    const int32_t j = data.item[k];
-    TESSERA_ALGO_CHECK(j >= 0 && j < data.num_items, "item index");
-    ++g.begin[j + 1];
+    TESSERA_ALGO_CHECK(data.item[k] >= 0 && data.item[k] < data.num_items,
+                       "item index");
   }
-  for (int32_t j = 0; j < data.num_items; ++j) g.begin[j + 1] += g.begin[j];
-  std::vector<int64_t> next(g.begin.begin(), g.begin.end() - 1);
   g.worker.resize(n);
   g.label.resize(n);
-  for (size_t k = 0; k < n; ++k) {
-    const int32_t w = data.worker[k];
-    const int32_t y = data.label[k];
-    TESSERA_ALGO_CHECK(w >= 0 && w < data.num_workers, "worker index");
-    TESSERA_ALGO_CHECK(y >= 0 && y < data.num_classes, "label index");
-    const int64_t pos = next[data.item[k]]++;
-    g.worker[pos] = w;
-    g.label[pos] = y;
-  }
+  CountingSortByItem(
+      data.item, data.num_items, g.begin,
+      [&](int64_t pos) {
+        __builtin_prefetch(&g.worker[pos], 1);
+        __builtin_prefetch(&g.label[pos], 1);
+      },
+      [&](size_t k, int64_t pos) {
+        const int32_t w = data.worker[k];
+        const int32_t y = data.label[k];
+        TESSERA_ALGO_CHECK(w >= 0 && w < data.num_workers, "worker index");
+        TESSERA_ALGO_CHECK(y >= 0 && y < data.num_classes, "label index");
+        g.worker[pos] = w;
+        g.label[pos] = y;
+      });
   return g;
 }
 

@@ -35,6 +35,37 @@ struct ByItem {
   int64_t size() const { return static_cast<int64_t>(worker.size()); }
 };
 
+// Counting sort of answers by item, the core of GroupByItem and of the
+// readers' repeat check. Sets begin (num_items + 1 entries) so that item j's
+// answers are [begin[j], begin[j+1]) and calls place(k, pos) once per answer
+// k, from the last to the first, so each item's answers keep input order
+// and no cursor array is needed. touch(pos) is called a few answers ahead of
+// place(k, pos), for a prefetch (pos may not be final). Items must be in
+// [0, num_items); callers check.
+template <typename Touch, typename Place>
+void CountingSortByItem(const std::vector<int32_t>& item, int32_t num_items,
+                        std::vector<int64_t>& begin, Touch touch, Place place) {
+  constexpr size_t kAhead = 16;
+  const size_t n = item.size();
+  begin.assign(static_cast<size_t>(num_items) + 1, 0);
+  for (size_t k = 0; k < n; ++k) {
+    if (k + kAhead < n) __builtin_prefetch(&begin[item[k + kAhead]], 1);
+    ++begin[item[k]];
+  }
+  int64_t run = 0;
+  for (int32_t j = 0; j < num_items; ++j) {
+    run += begin[j];
+    begin[j] = run;  // end of item j, until the placing pass below
+  }
+  begin[num_items] = run;
+  for (size_t k = n; k-- > 0;) {
+    if (k >= 2 * kAhead) __builtin_prefetch(&begin[item[k - 2 * kAhead]], 1);
+    // >= 0: answer k - kAhead is not placed yet, so its cursor is past it.
+    if (k >= kAhead) touch(begin[item[k - kAhead]] - 1);
+    place(k, --begin[item[k]]);
+  }
+}
+
 // Counting sort by item: O(answers + items). CHECK-fails on out-of-range
 // indices (a caller bug: CategoricalData must be dense and in range).
 ByItem GroupByItem(const CategoricalData& data);
