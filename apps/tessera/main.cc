@@ -43,7 +43,12 @@ constexpr int kExitUsage = 2;
 
 int Fail(const absl::Status& s) {
   std::cerr << "tessera: " << s.message();
-  if (auto field = FieldOf(s)) std::cerr << " (field " << *field << ")";
+  // Codec errors already name their field in the message.
+  if (auto field = FieldOf(s);
+      field &&
+      !absl::StrContains(s.message(), absl::StrCat("(field ", *field, ")"))) {
+    std::cerr << " (field " << *field << ")";
+  }
   std::cerr << "\n";
   return s.code() == absl::StatusCode::kInvalidArgument ||
                  s.code() == absl::StatusCode::kAlreadyExists ||

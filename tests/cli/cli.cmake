@@ -14,3 +14,14 @@ target_compile_definitions(cli_e2e_test PRIVATE
   TESSERA_PEDESTRIANS_DIR="${CMAKE_CURRENT_LIST_DIR}/../golden/data/pedestrians")
 # The binary under test is built before the test.
 add_dependencies(cli_e2e_test tessera)
+
+# `tessera import` / `export` end to end on coco128, oasst1 and hh-rlhf
+# (tests/data), with pools created by a server from the integration fixture.
+find_package(ZLIB REQUIRED)
+tessera_test(transfer_e2e_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/transfer_e2e_test.cc
+  DEPS tessera_integration_fixture tessera_formats_llm PkgConfig::SQLITE3
+       ZLIB::ZLIB)
+target_compile_definitions(transfer_e2e_test PRIVATE
+  TESSERA_BINARY="$<TARGET_FILE:tessera>")
+add_dependencies(transfer_e2e_test tessera)

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tessera/base/status.h"
 #include "tessera/formats/convert.h"
@@ -20,7 +21,11 @@ namespace fs = std::filesystem;
 
 int Report(const absl::Status& s, std::ostream& err) {
   err << "tessera: " << s.message();
-  if (auto f = FieldOf(s)) err << " (field " << *f << ")";
+  // Codec errors already name their field in the message.
+  if (auto f = FieldOf(s);
+      f && !absl::StrContains(s.message(), absl::StrCat("(field ", *f, ")"))) {
+    err << " (field " << *f << ")";
+  }
   err << "\n";
   return s.code() == absl::StatusCode::kInvalidArgument ||
                  s.code() == absl::StatusCode::kNotFound ||

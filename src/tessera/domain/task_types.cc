@@ -375,6 +375,16 @@ absl::Status ValidateResult(TaskType type, const json& config, const json& data,
   return absl::OkStatus();
 }
 
+absl::Status ValidateGold(TaskType type, const json& config, const json& data,
+                          const json& gold, absl::string_view field) {
+  if (!config.is_object() || !config.value("rationale_required", false)) {
+    return ValidateResult(type, config, data, gold, field);
+  }
+  json relaxed = config;
+  relaxed["rationale_required"] = false;
+  return ValidateResult(type, relaxed, data, gold, field);
+}
+
 absl::Status ValidateComments(const json& comments, absl::string_view field) {
   if (comments.is_null()) return absl::OkStatus();
   if (!comments.is_array()) {

@@ -33,6 +33,12 @@ absl::Status ValidateResult(TaskType type, const nlohmann::json& config,
                             const nlohmann::json& result,
                             absl::string_view field);
 
+// Checks a gold answer: as ValidateResult, except that a pool's
+// rationale_required does not apply (a known answer needs no argument).
+absl::Status ValidateGold(TaskType type, const nlohmann::json& config,
+                          const nlohmann::json& data,
+                          const nlohmann::json& gold, absl::string_view field);
+
 // Checks review comments: an array of {text, anchor?} where anchor is
 // {"box": index} or {"span": {"start", "end"}} (character offsets).
 absl::Status ValidateComments(const nlohmann::json& comments,

@@ -143,6 +143,19 @@ TEST(ResultTest, RatingPairwiseText) {
             "result.text");
 }
 
+TEST(ResultTest, GoldNeedsNoRationale) {
+  json cfg = *NormalizePoolConfig(TaskType::kPairwise,
+                                  {{"rationale_required", true}}, "config");
+  json data = {{"prompt", "p"}, {"responses", {"a", "b"}}};
+  json gold = {{"choice", "a"}};
+  EXPECT_EQ(FieldOf(ValidateResult(TaskType::kPairwise, cfg, data, gold, "r")),
+            "r.rationale");
+  EXPECT_TRUE(ValidateGold(TaskType::kPairwise, cfg, data, gold, "g").ok());
+  EXPECT_EQ(FieldOf(ValidateGold(TaskType::kPairwise, cfg, data,
+                                 {{"choice", "c"}}, "g")),
+            "g.choice");
+}
+
 TEST(CommentsTest, Anchors) {
   EXPECT_TRUE(ValidateComments(json::parse(R"([{"text":"cite the year",
       "anchor":{"span":{"start":3,"end":9}}},{"text":"box off","anchor":{"box":0}},

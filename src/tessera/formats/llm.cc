@@ -606,6 +606,10 @@ absl::Status RatingCsvWriter::WriteHeader() {
   return Emit(out_, line_);
 }
 
+absl::Status RatingCsvWriter::Finish() {
+  return header_done_ ? absl::OkStatus() : WriteHeader();
+}
+
 absl::Status RatingCsvWriter::Write(const RatingRow& row) {
   if (!header_done_) TS_RETURN_IF_ERROR(WriteHeader());
   TS_RETURN_IF_ERROR(CheckText(row.prompt, "prompt"));

@@ -208,6 +208,8 @@ class RatingCsvWriter {
  public:
   RatingCsvWriter(std::ostream& out, std::vector<std::string> criteria);
   absl::Status Write(const RatingRow& row);
+  // Writes the header if no row did (an empty export is still a CSV).
+  absl::Status Finish();
   int64_t written() const { return written_; }
 
  private:

@@ -525,6 +525,17 @@ TEST(RatingCsvWriterTest, HeaderQuotingAndEmptyCells) {
   EXPECT_EQ(w.written(), 2);
 }
 
+TEST(RatingCsvWriterTest, EmptyExportIsStillACsvWithItsHeader) {
+  std::ostringstream out;
+  RatingCsvWriter w(out, {"helpful"});
+  ASSERT_TRUE(w.Finish().ok());
+  ASSERT_TRUE(w.Finish().ok());  // once only
+  EXPECT_EQ(out.str(),
+            "task_id,prompt,response,helpful,rationale,confidence,annotators,"
+            "annotator,round\r\n");
+  EXPECT_EQ(w.written(), 0);
+}
+
 TEST(AppendCsvFieldTest, QuotesOnlyWhenNeeded) {
   auto csv = [](absl::string_view s) {
     std::string out;

@@ -585,7 +585,7 @@ absl::StatusOr<json> Service::AddTasks(const Principal& p, PoolId pool_id,
       task.data_json = data->dump();
       auto gold = spec.find("gold");
       if (gold != spec.end() && !gold->is_null()) {
-        TS_RETURN_IF_ERROR(domain::ValidateResult(
+        TS_RETURN_IF_ERROR(domain::ValidateGold(
             pool.task_type, config, *data, *gold, absl::StrCat(f, ".gold")));
         task.gold_json = gold->dump();
       }

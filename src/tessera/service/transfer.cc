@@ -49,8 +49,8 @@ absl::Status ValidateItem(const domain::Pool& pool, const json& config,
   TS_RETURN_IF_ERROR(
       domain::ValidateTaskData(pool.task_type, config, item.data, "data"));
   if (item.gold) {
-    TS_RETURN_IF_ERROR(domain::ValidateResult(pool.task_type, config, item.data,
-                                              *item.gold, "gold"));
+    TS_RETURN_IF_ERROR(domain::ValidateGold(pool.task_type, config, item.data,
+                                            *item.gold, "gold"));
   }
   if (item.draft) {
     // Drafts may carry a score per box; validate the shape without it.

@@ -470,6 +470,7 @@ absl::StatusOr<ExportSummary> ExportLlm(
         }
         return buf.status();
       }));
+  if (rcsv) TS_RETURN_IF_ERROR(rcsv->Finish());
   os.flush();
   TS_RETURN_IF_ERROR(buf.Finish());
   if (dpo) {
