@@ -224,6 +224,31 @@ TEST_F(TransferCliTest, Coco128RoundTripsThroughEveryDetectionFormat) {
 
 // Acceptance 3: bad JSONL imports nothing and names file:line and field;
 // --skip-invalid imports the rest and reports; --dedupe adds nothing twice.
+// Images from a list file: media-relative paths (sizes read from the files)
+// and URLs with their sizes; a path escaping the root fails the whole list.
+TEST_F(TransferCliTest, ImageListImportsPathsAndUrls) {
+  const fs::path src = fs::path(DataDir()) / "coco128/images/train2017";
+  fs::create_directories(fs::path(media_dir_) / "list");
+  fs::copy_file(src / "000000000009.jpg", fs::path(media_dir_) / "list/a.jpg");
+  const int64_t pool = CocoPool();
+  ASSERT_NE(pool, 0);
+  WriteFile(Tmp("good.txt"),
+            "list/a.jpg\n\nhttps://example.org/b.jpg 640 480\n");
+  WriteFile(Tmp("bad.txt"), "list/a.jpg\n../../etc/passwd\n");
+  CliResult bad =
+      Cli("import", {"--pool", absl::StrCat(pool), "--format", "images",
+                     "--media", media_dir_, Tmp("bad.txt")});
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_TRUE(absl::StrContains(bad.output, "bad.txt:2:")) << bad.output;
+  EXPECT_EQ(Tasks(pool), 0);
+  CliResult good =
+      Cli("import", {"--pool", absl::StrCat(pool), "--format", "images",
+                     "--media", media_dir_, Tmp("good.txt")});
+  ASSERT_EQ(good.code, 0) << good.output;
+  EXPECT_TRUE(absl::StrContains(good.output, "\"created\":2")) << good.output;
+  EXPECT_EQ(Tasks(pool), 2);
+}
+
 TEST_F(TransferCliTest, BadJsonlImportsNothing) {
   const int64_t pool = Pool({{"name", "ratings"},
                              {"task_type", "rating"},

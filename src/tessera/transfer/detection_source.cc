@@ -2,13 +2,19 @@
 #include "tessera/transfer/detection_source.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "tessera/base/status.h"
+#include "tessera/domain/task_types.h"
 #include "tessera/formats/coco.h"
 #include "tessera/formats/image_info.h"
 #include "tessera/formats/labelstudio.h"
@@ -95,6 +101,67 @@ class ImageFolderSource final : public service::ImportSource {
   size_t next_ = 0;
 };
 
+// A list file: one image per line, a path relative to the media root (size
+// read from the file) or "URL WIDTH HEIGHT" (nothing is downloaded).
+class ImageListSource final : public service::ImportSource {
+ public:
+  ImageListSource(std::string list, std::string media_root,
+                  std::vector<std::string> lines)
+      : list_(std::move(list)),
+        media_root_(std::move(media_root)),
+        lines_(std::move(lines)) {}
+  absl::Status Rewind() override {
+    next_ = 0;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bool> Next(service::ImportItem& item) override {
+    while (next_ < lines_.size() &&
+           absl::StripAsciiWhitespace(lines_[next_]).empty()) {
+      ++next_;
+    }
+    if (next_ >= lines_.size()) return false;
+    const size_t number = next_ + 1;
+    std::string line(absl::StripAsciiWhitespace(lines_[next_++]));
+    item.where = absl::StrCat(list_, ":", number);
+    std::vector<std::string> parts =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (IsUrl(parts[0])) {
+      int w = 0, h = 0;
+      if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &w) ||
+          !absl::SimpleAtoi(parts[2], &h)) {
+        return InvalidField("image", absl::StrCat(item.where,
+                                                  ": a URL needs its width "
+                                                  "and height: URL W H"));
+      }
+      item.data = {{"image", parts[0]}, {"width", w}, {"height", h}};
+      return true;
+    }
+    if (parts.size() != 1) {
+      return InvalidField("image",
+                          absl::StrCat(item.where, ": expected one path"));
+    }
+    if (!domain::IsSafeMediaReference(parts[0])) {
+      return InvalidField("image", absl::StrCat(item.where,
+                                                ": must be a relative path "
+                                                "inside the media root"));
+    }
+    auto size =
+        formats::ReadImageSize((fs::path(media_root_) / parts[0]).string());
+    if (!size.ok()) {
+      return InvalidField(
+          "image", absl::StrCat(item.where, ": ", size.status().message()));
+    }
+    item.data = {
+        {"image", parts[0]}, {"width", size->width}, {"height", size->height}};
+    return true;
+  }
+
+ private:
+  std::string list_, media_root_;
+  std::vector<std::string> lines_;
+  size_t next_ = 0;
+};
+
 class DatasetSource final : public service::ImportSource {
  public:
   DatasetSource(formats::DetectionDataset dataset, std::string input,
@@ -167,6 +234,18 @@ absl::StatusOr<LabelsAs> ParseLabelsAs(absl::string_view name,
 
 absl::StatusOr<std::unique_ptr<service::ImportSource>> MakeImageFolderSource(
     const std::string& dir, const DetectionImportOptions& options) {
+  std::error_code ec;
+  if (fs::is_regular_file(dir, ec)) {
+    std::ifstream in(dir, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in && !in.eof()) {
+      return InvalidField("input", absl::StrCat(dir, ": cannot read"));
+    }
+    std::vector<std::string> lines = absl::StrSplit(text.str(), '\n');
+    return std::make_unique<ImageListSource>(dir, options.media_root,
+                                             std::move(lines));
+  }
   TS_ASSIGN_OR_RETURN(std::string prefix,
                       RelativeInside(options.media_root, dir));
   TS_ASSIGN_OR_RETURN(std::vector<std::string> files,

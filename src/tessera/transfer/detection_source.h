@@ -36,7 +36,10 @@ struct DetectionImportOptions {
   bool skip_invalid = false;
 };
 
-// Tasks from the images in `dir` (recursively), without labels.
+// Tasks from the images in `dir` (recursively), without labels; or, when
+// `dir` is a file, from the list in it: one image per line, a path relative
+// to the media root, or "URL WIDTH HEIGHT" (URLs pass through, nothing is
+// downloaded, so their size must be given).
 absl::StatusOr<std::unique_ptr<service::ImportSource>> MakeImageFolderSource(
     const std::string& dir, const DetectionImportOptions& options);
 
