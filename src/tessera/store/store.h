@@ -124,6 +124,11 @@ class Tx {
 
   // Tasks.
   virtual absl::StatusOr<TaskId> InsertTask(const domain::Task& task) = 0;
+  // Inserts `tasks` (their ids are ignored) in a few multi-row statements,
+  // for imports: the same rows as InsertTask on each, in order. Returns their
+  // new ids, ascending in the order given.
+  virtual absl::StatusOr<std::vector<TaskId>> InsertTasks(
+      std::vector<domain::Task> tasks) = 0;
   virtual absl::StatusOr<domain::Task> GetTask(TaskId id) = 0;
   // The dispatch primitive: the oldest task of `pool` with a free slot that
   // `annotator` has never claimed. On PostgreSQL the row is locked (FOR

@@ -466,6 +466,58 @@ TEST_P(StoreConformanceTest, TasksRoundTrip) {
   }));
 }
 
+TEST_P(StoreConformanceTest, InsertTasksKeepsOrderAcrossStatements) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 0, 1, 1));
+  // More rows than one multi-row statement holds, with every column set on
+  // some of them.
+  constexpr int kCount = 600;
+  std::vector<Task> tasks;
+  for (int i = 0; i < kCount; ++i) {
+    Task t = MakeTask(w.pool, 1 + i % 3);
+    t.data_json = absl::StrCat(R"({"text":"t)", i, R"("})");
+    if (i % 2 == 0) t.gold_json = absl::StrCat(R"({"label":")", i, R"("})");
+    if (i % 5 == 0) t.dedupe_key = absl::StrCat("key", i);
+    tasks.push_back(std::move(t));
+  }
+  std::vector<TaskId> ids;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto none, tx.InsertTasks({}));
+    EXPECT_TRUE(none.empty());
+    TS_ASSIGN_OR_RETURN(ids, tx.InsertTasks(tasks));
+    return absl::OkStatus();
+  }));
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kCount));
+  EXPECT_GT(ids.front().value, w.tasks.back().value);
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto page,
+                        tx.ListTasks(w.pool, w.tasks.back().value, 2 * kCount));
+    EXPECT_EQ(page.size(), static_cast<size_t>(kCount));
+    for (size_t i = 0; i < page.size() && i < ids.size(); ++i) {
+      EXPECT_EQ(page[i].id, ids[i]);
+      EXPECT_EQ(page[i].pool_id, w.pool);
+      EXPECT_EQ(page[i].data_json, tasks[i].data_json);
+      EXPECT_EQ(page[i].gold_json, tasks[i].gold_json);
+      EXPECT_EQ(page[i].open_slots, tasks[i].open_slots);
+      EXPECT_EQ(page[i].created_at, tasks[i].created_at);
+      EXPECT_EQ(page[i].dedupe_key, tasks[i].dedupe_key);
+    }
+    TS_ASSIGN_OR_RETURN(PoolStats stats, tx.GetPoolStats(w.pool));
+    EXPECT_EQ(stats.tasks, kCount + 1);
+    return absl::OkStatus();
+  }));
+  // A row that breaks a constraint fails the call, and its transaction
+  // writes nothing.
+  std::vector<Task> bad = {MakeTask(w.pool, 1), MakeTask(PoolId(999999), 1)};
+  absl::Status s = Write(
+      [&](Tx& tx) -> absl::Status { return tx.InsertTasks(bad).status(); });
+  EXPECT_FALSE(s.ok());
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(PoolStats stats, tx.GetPoolStats(w.pool));
+    EXPECT_EQ(stats.tasks, kCount + 1);
+    return absl::OkStatus();
+  }));
+}
+
 TEST_P(StoreConformanceTest, TaskPagesDedupeKeysAndPreannotations) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 0, 3, 1));
   TaskId keyed;

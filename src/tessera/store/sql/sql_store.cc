@@ -1,5 +1,6 @@
 // The store port written once in SQL over SqlConn; the drivers supply the
 // dialect. Keep statements portable between SQLite 3.40 and PostgreSQL 15.
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -460,6 +461,44 @@ class SqlTx final : public Tx {
              int64_t{t.open_slots}, Micros(t.created_at),
              OptText(t.dedupe_key)}));
     return TaskId(id);
+  }
+  absl::StatusOr<std::vector<TaskId>> InsertTasks(
+      std::vector<Task> tasks) override {
+    // Rows per statement: few statements (each costs a statement journal
+    // under SQLite's RETURNING), well below both backends' parameter limits.
+    constexpr size_t kRowsPerInsert = 256;
+    std::vector<TaskId> ids;
+    ids.reserve(tasks.size());
+    std::vector<SqlValue> params;
+    for (size_t begin = 0; begin < tasks.size(); begin += kRowsPerInsert) {
+      const size_t end = std::min(tasks.size(), begin + kRowsPerInsert);
+      std::string sql =
+          "INSERT INTO tasks (pool_id, data, gold, open_slots, created_at, "
+          "dedupe_key) VALUES ";
+      params.clear();
+      params.reserve(6 * (end - begin));
+      for (size_t i = begin; i < end; ++i) {
+        Task& t = tasks[i];
+        absl::StrAppend(&sql, i == begin ? "" : ", ", "(?, ?, ?, ?, ?, ?)");
+        params.emplace_back(t.pool_id.value);
+        params.emplace_back(std::move(t.data_json));
+        params.push_back(OptText(t.gold_json));
+        params.emplace_back(int64_t{t.open_slots});
+        params.emplace_back(Micros(t.created_at));
+        params.push_back(OptText(t.dedupe_key));
+      }
+      sql += " RETURNING id";
+      TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
+      if (rows.size() != end - begin) {
+        return absl::InternalError("INSERT returned fewer ids than rows");
+      }
+      // Rows are numbered in VALUES order; RETURNING's order is unspecified.
+      const size_t first = ids.size();
+      for (const SqlRow& r : rows) ids.emplace_back(Int(r[0]));
+      std::sort(ids.begin() + first, ids.end(),
+                [](TaskId a, TaskId b) { return a.value < b.value; });
+    }
+    return ids;
   }
   absl::StatusOr<Task> GetTask(TaskId id) override {
     TS_ASSIGN_OR_RETURN(auto rows, Q(absl::StrCat("SELECT ", kTaskCols,

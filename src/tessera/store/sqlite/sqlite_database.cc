@@ -375,10 +375,14 @@ class SqliteDatabase final : public SqlDatabase {
   }
 
   // Runs one fn inside its own savepoint. On error the savepoint is rolled
-  // back, so only this fn's changes vanish.
-  absl::Status RunJob(WriteJob* job) {
+  // back, so only this fn's changes vanish. A fn `alone` in its transaction
+  // runs without one (a failure rolls the transaction back): while a
+  // savepoint is open SQLite keeps every statement's undo pages in the
+  // sub-journal, a temp file that grows with each statement of a long fn
+  // (an import of 1M rows wrote ~12 GB to it).
+  absl::Status RunJob(WriteJob* job, bool alone) {
     SqliteConn& conn = *writer_;
-    TS_RETURN_IF_ERROR(conn.Exec("SAVEPOINT tessera_job", {}));
+    if (!alone) TS_RETURN_IF_ERROR(conn.Exec("SAVEPOINT tessera_job", {}));
     absl::Status status;
     try {
       status = job->fn(conn);
@@ -387,6 +391,12 @@ class SqliteDatabase final : public SqlDatabase {
           absl::StrCat("sqlite: write transaction threw: ", e.what()));
     } catch (...) {
       status = absl::InternalError("sqlite: write transaction threw");
+    }
+    if (alone) {
+      if (!status.ok() && !conn.InAutocommit()) {
+        (void)conn.ExecScript("ROLLBACK;");
+      }
+      return status;
     }
     if (status.ok()) status = conn.Exec("RELEASE tessera_job", {});
     if (!status.ok() && !conn.InAutocommit()) {
@@ -412,10 +422,11 @@ class SqliteDatabase final : public SqlDatabase {
       }
       std::vector<WriteJob*> succeeded;
       bool lost = false;
+      const bool alone = pending.size() == 1;
       while (!pending.empty()) {
         WriteJob* job = pending.front();
         pending.pop_front();
-        absl::Status status = RunJob(job);
+        absl::Status status = RunJob(job, alone);
         if (status.ok()) {
           succeeded.push_back(job);
           continue;
