@@ -109,6 +109,24 @@ absl::StatusOr<int> Preannotator::RunOnce() {
   return stored;
 }
 
+absl::StatusOr<std::vector<domain::Task>> Preannotator::NextBatch(
+    PoolId pool, const std::string& model, const std::string& version) {
+  // Skip tasks that failed before; page past them.
+  std::vector<domain::Task> todo;
+  int64_t after = 0;
+  while (static_cast<int>(todo.size()) < options_.batch) {
+    TS_ASSIGN_OR_RETURN(
+        auto page,
+        service_.TasksToDraft(pool, model, version, after, options_.batch));
+    if (page.empty()) break;
+    after = page.back().id.value;
+    for (domain::Task& t : page) {
+      if (!failed_tasks_.contains(t.id.value)) todo.push_back(std::move(t));
+    }
+  }
+  return todo;
+}
+
 absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
   json config = json::parse(pool.config_json, nullptr, false);
   const json& spec = config["preannotate"];
@@ -134,19 +152,8 @@ absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
     model = url;
   }
 
-  // Skip tasks that failed before; page past them.
-  std::vector<domain::Task> todo;
-  int64_t after = 0;
-  while (static_cast<int>(todo.size()) < options_.batch) {
-    TS_ASSIGN_OR_RETURN(
-        auto page,
-        service_.TasksToDraft(pool.id, model, version, after, options_.batch));
-    if (page.empty()) break;
-    after = page.back().id.value;
-    for (domain::Task& t : page) {
-      if (!failed_tasks_.contains(t.id.value)) todo.push_back(std::move(t));
-    }
-  }
+  TS_ASSIGN_OR_RETURN(std::vector<domain::Task> todo,
+                      NextBatch(pool.id, model, version));
   if (todo.empty()) return 0;
 
   std::vector<json> data;
@@ -257,18 +264,8 @@ absl::StatusOr<int> Preannotator::DraftTexts(const domain::Pool& pool,
   std::string model = chat.model.empty() ? url : chat.model;
   const std::string version = url;  // the endpoint serving the model
   int stored = 0;
-  int64_t after = 0;
-  std::vector<domain::Task> todo;
-  while (static_cast<int>(todo.size()) < options_.batch) {
-    TS_ASSIGN_OR_RETURN(
-        auto page,
-        service_.TasksToDraft(pool.id, model, version, after, options_.batch));
-    if (page.empty()) break;
-    after = page.back().id.value;
-    for (domain::Task& t : page) {
-      if (!failed_tasks_.contains(t.id.value)) todo.push_back(std::move(t));
-    }
-  }
+  TS_ASSIGN_OR_RETURN(std::vector<domain::Task> todo,
+                      NextBatch(pool.id, model, version));
   for (const domain::Task& t : todo) {
     json data = json::parse(t.data_json, nullptr, false);
     std::string prompt = data.value("prompt", "");

@@ -51,6 +51,9 @@ class Preannotator {
   void Loop();
   absl::StatusOr<std::shared_ptr<const preannotate::Detector>> DetectorFor(
       const std::string& model);
+  // Up to `batch` tasks `model` at `version` has not drafted (nor failed).
+  absl::StatusOr<std::vector<domain::Task>> NextBatch(
+      PoolId pool, const std::string& model, const std::string& version);
   absl::StatusOr<int> DraftPool(const domain::Pool& pool);
   // Rewrite and reference pools: drafts from a chat-completions endpoint.
   absl::StatusOr<int> DraftTexts(const domain::Pool& pool,
