@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <utility>
 #include <vector>
@@ -43,12 +44,40 @@ bool IsLoopbackHost(absl::string_view host) {
 
 }  // namespace
 
+namespace {
+
+// An ONNX model's class names, one per line, from MODEL.names, MODEL.txt or
+// classes.txt beside it; empty (boxes labelled by index) when none exists.
+std::vector<std::string> SidecarClassNames(const std::string& model_path) {
+  const fs::path model(model_path);
+  for (const fs::path& candidate : {fs::path(model).replace_extension(".names"),
+                                    fs::path(model).replace_extension(".txt"),
+                                    model.parent_path() / "classes.txt"}) {
+    std::ifstream in(candidate);
+    if (!in) continue;
+    std::vector<std::string> names;
+    std::string line;
+    while (std::getline(in, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+        line.pop_back();
+      }
+      names.push_back(line);
+    }
+    while (!names.empty() && names.back().empty()) names.pop_back();
+    if (!names.empty()) return names;
+  }
+  return {};
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Detector>> MakeDetector(
     absl::string_view model) {
   if (model == "hog") return MakeHogDetector();
   if (absl::StartsWith(model, "onnx:")) {
     OnnxOptions options;
     options.model_path = std::string(model.substr(5));
+    options.labels = SidecarClassNames(options.model_path);
     return MakeOnnxDetector(options);
   }
   return absl::InvalidArgumentError(absl::StrCat(

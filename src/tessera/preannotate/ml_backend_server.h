@@ -28,7 +28,9 @@ struct MlBackendOptions {
   int worker_threads = 2;  // concurrent /predict requests
 };
 
-// Builds the detector named by a --model value: "hog" or "onnx:PATH".
+// Builds the detector named by a --model value: "hog" or "onnx:PATH" (class
+// names from PATH's .names or .txt sidecar, or classes.txt beside it; boxes
+// are labelled by class index without one).
 // kInvalidArgument for other values; MakeOnnxDetector's errors for ONNX.
 absl::StatusOr<std::unique_ptr<Detector>> MakeDetector(absl::string_view model);
 
