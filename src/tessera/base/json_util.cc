@@ -66,4 +66,73 @@ absl::StatusOr<int64_t> RequiredInt(const nlohmann::json& obj,
   return *v;
 }
 
+namespace {
+
+// True when nlohmann would write `s` between quotes unchanged.
+bool NeedsNoEscape(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+void AppendString(const std::string& s, std::string& out) {
+  if (NeedsNoEscape(s)) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+  } else {
+    out.append(nlohmann::json(s).dump());
+  }
+}
+
+}  // namespace
+
+void AppendJson(const nlohmann::json& j, std::string& out) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, value] : j.items()) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendString(key, out);
+        out.push_back(':');
+        AppendJson(value, out);
+      }
+      out.push_back('}');
+      return;
+    }
+    case nlohmann::json::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& value : j) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendJson(value, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    case nlohmann::json::value_t::string:
+      AppendString(j.get_ref<const std::string&>(), out);
+      return;
+    case nlohmann::json::value_t::number_integer:
+      absl::StrAppend(&out, j.get<int64_t>());
+      return;
+    case nlohmann::json::value_t::number_unsigned:
+      absl::StrAppend(&out, j.get<uint64_t>());
+      return;
+    case nlohmann::json::value_t::boolean:
+      out.append(j.get<bool>() ? "true" : "false");
+      return;
+    case nlohmann::json::value_t::null:
+      out.append("null");
+      return;
+    default:  // doubles, binary, discarded: nlohmann's own formatting
+      out.append(j.dump());
+      return;
+  }
+}
+
 }  // namespace tessera

@@ -36,4 +36,10 @@ absl::StatusOr<std::optional<int64_t>> OptionalInt(
 // Fails unless `j` is an object; `field` names it.
 absl::Status RequireObject(const nlohmann::json& j, absl::string_view field);
 
+// Appends exactly what j.dump() would (compact, keys in order), faster: plain
+// strings are copied without nlohmann's per-character escaper. Strings must
+// be valid UTF-8 (as parsed JSON is); ones that need escapes, and doubles,
+// are written by nlohmann itself.
+void AppendJson(const nlohmann::json& j, std::string& out);
+
 }  // namespace tessera

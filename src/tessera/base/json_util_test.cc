@@ -39,3 +39,25 @@ TEST(ClockTest, FormatsAndParsesRfc3339) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+TEST(AppendJsonTest, WritesExactlyWhatDumpWrites) {
+  const char* docs[] = {
+      R"({"b":[1,-2,3.5,1e300,0.1,true,false,null],"a":{"z":"","y":"plain"}})",
+      R"({"text":"quote \" backslash \\ tab \t newline \n ctrl \u0001"})",
+      R"({"ünïcödé":"日本語 ✓ \ud83d\ude00","n":18446744073709551615})",
+      R"([[],{},[{}],-9223372036854775808,"\u007f"])",
+      R"("just a string")",
+      R"(42)"};
+  for (const char* text : docs) {
+    nlohmann::json j = nlohmann::json::parse(text);
+    std::string out = "prefix:";
+    AppendJson(j, out);
+    EXPECT_EQ(out, "prefix:" + j.dump()) << text;
+  }
+}
+
+}  // namespace
+}  // namespace tessera

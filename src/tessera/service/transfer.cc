@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "tessera/base/json_util.h"
 #include "tessera/base/status.h"
 #include "tessera/domain/task_types.h"
 #include "tessera/service/internal/access.h"
@@ -166,7 +167,8 @@ absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
         continue;
       }
       // One canonical dump serves as the stored data and the dedupe digest.
-      std::string data_json = item.data.dump();
+      std::string data_json;
+      AppendJson(item.data, data_json);
       std::string key = DedupeKeyOfDump(data_json);
       if (options.dedupe && !seen.insert(key).second) {
         ++duplicates;
