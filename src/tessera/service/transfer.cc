@@ -4,13 +4,17 @@
 
 #include <sodium.h>
 
+#include <deque>
+#include <functional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "tessera/base/json_util.h"
 #include "tessera/base/status.h"
 #include "tessera/domain/task_types.h"
@@ -90,6 +94,142 @@ std::string DedupeKeyOfDump(absl::string_view text) {
 
 }  // namespace
 
+namespace {
+
+// One item made ready for the store by the reader thread: a task (and
+// draft), or why it cannot be imported (`fatal`: the import stops).
+struct Prepared {
+  absl::Status status;
+  bool fatal = false;
+  domain::Task task;
+  std::optional<domain::Preannotation> draft;
+};
+
+void PrepareItem(const domain::Pool& pool, const json& config, absl::Time now,
+                 ImportItem& item, Prepared& out) {
+  if (absl::Status valid = ValidateItem(pool, config, item); !valid.ok()) {
+    out.status = AtItem(valid, item.where);
+    return;
+  }
+  // One canonical dump serves as the stored data and the dedupe digest.
+  std::string data_json;
+  AppendJson(item.data, data_json);
+  out.task.dedupe_key = DedupeKeyOfDump(data_json);
+  out.task.pool_id = pool.id;
+  out.task.data_json = std::move(data_json);
+  if (item.gold) out.task.gold_json = item.gold->dump();
+  out.task.open_slots = pool.overlap;
+  out.task.created_at = now;
+  if (item.draft) {
+    domain::Preannotation d;
+    d.pool_id = pool.id;
+    d.source = "import";
+    d.model = item.draft_model;
+    d.version = item.draft_version;
+    d.result_json = item.draft->dump();
+    d.score = item.draft_score;
+    d.created_at = now;
+    out.draft = std::move(d);
+  }
+}
+
+// Runs the source and PrepareItem on its own thread, handing items over in
+// chunks through a bounded queue, in order. The destructor stops and joins
+// the thread (also when the consumer gives up early).
+class ImportPipeline {
+ public:
+  using Prepare = std::function<void(ImportItem&, Prepared&)>;
+  ImportPipeline(ImportSource& source, bool skip_invalid, Prepare prepare)
+      : source_(source),
+        skip_invalid_(skip_invalid),
+        prepare_(std::move(prepare)) {
+    thread_ = std::thread([this] { Produce(); });
+  }
+  ~ImportPipeline() {
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+    }
+    thread_.join();
+  }
+  // The next item, or nullptr at the end (after a fatal item, the end).
+  Prepared* Next() {
+    if (pos_ < current_.size()) return &current_[pos_++];
+    current_.clear();
+    pos_ = 0;
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](ImportPipeline* p) { return !p->ready_.empty() || p->done_; },
+        this));
+    if (ready_.empty()) return nullptr;
+    current_ = std::move(ready_.front());
+    ready_.pop_front();
+    return current_.empty() ? nullptr : &current_[pos_++];
+  }
+
+ private:
+  static constexpr size_t kChunk = 256;
+  static constexpr size_t kMaxChunks = 16;
+
+  // False when cancelled.
+  bool Hand(std::vector<Prepared>& chunk) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](ImportPipeline* p) {
+          return p->cancelled_ || p->ready_.size() < kMaxChunks;
+        },
+        this));
+    if (cancelled_) return false;
+    ready_.push_back(std::move(chunk));
+    chunk.clear();
+    return true;
+  }
+
+  void Produce() {
+    std::vector<Prepared> chunk;
+    ImportItem item;
+    try {
+      while (true) {
+        item = ImportItem{};
+        absl::StatusOr<bool> more = source_.Next(item);
+        if (more.ok() && !*more) break;
+        Prepared& out = chunk.emplace_back();
+        if (!more.ok()) {
+          out.status = more.status();
+          out.fatal = !(skip_invalid_ && absl::IsInvalidArgument(out.status));
+        } else {
+          prepare_(item, out);
+          out.fatal = !out.status.ok() && !skip_invalid_;
+        }
+        const bool stop = out.fatal;
+        if ((stop || chunk.size() >= kChunk) && !Hand(chunk)) return;
+        if (stop) break;
+      }
+    } catch (const std::exception& e) {
+      Prepared& out = chunk.emplace_back();
+      out.status = absl::InternalError(absl::StrCat("import: ", e.what()));
+      out.fatal = true;
+    }
+    if (!chunk.empty() && !Hand(chunk)) return;
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+  }
+
+  ImportSource& source_;
+  const bool skip_invalid_;
+  Prepare prepare_;
+  absl::Mutex mu_;
+  std::deque<std::vector<Prepared>> ready_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // Consumer side only.
+  std::vector<Prepared> current_;
+  size_t pos_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
 std::string DedupeKey(const json& data) {
   // nlohmann's objects keep keys sorted, so equal data dumps equally.
   return DedupeKeyOfDump(data.dump());
@@ -148,54 +288,28 @@ absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
       batch_drafts.clear();
       return absl::OkStatus();
     };
-    ImportItem item;
-    while (true) {
-      item = ImportItem{};
-      absl::StatusOr<bool> more = source.Next(item);
-      if (!more.ok()) {
-        if (options.skip_invalid && absl::IsInvalidArgument(more.status())) {
-          skip(more.status());
-          continue;
-        }
-        return more.status();
-      }
-      if (!*more) break;
-      if (absl::Status valid = ValidateItem(pool, config, item); !valid.ok()) {
-        absl::Status at = AtItem(valid, item.where);
-        if (!options.skip_invalid) return at;
-        skip(at);
+    // A reader thread parses, validates and digests items (the source is
+    // used by it alone) while this thread, the store's writer, inserts: two
+    // cores instead of one. Joined before the transaction ends.
+    ImportPipeline pipeline(source, options.skip_invalid,
+                            [&](ImportItem& item, Prepared& out) {
+                              PrepareItem(pool, config, now, item, out);
+                            });
+    Prepared* p;
+    while ((p = pipeline.Next()) != nullptr) {
+      if (!p->status.ok()) {
+        if (p->fatal) return p->status;
+        skip(p->status);
         continue;
       }
-      // One canonical dump serves as the stored data and the dedupe digest.
-      std::string data_json;
-      AppendJson(item.data, data_json);
-      std::string key = DedupeKeyOfDump(data_json);
-      if (options.dedupe && !seen.insert(key).second) {
+      if (options.dedupe && !seen.insert(*p->task.dedupe_key).second) {
         ++duplicates;
         continue;
       }
-      domain::Task task;
-      task.pool_id = pool_id;
-      task.data_json = std::move(data_json);
-      if (item.gold) {
-        task.gold_json = item.gold->dump();
-        ++gold;
-      }
-      task.open_slots = pool.overlap;
-      task.created_at = now;
-      task.dedupe_key = std::move(key);
-      if (item.draft) {
-        domain::Preannotation d;
-        d.pool_id = pool_id;
-        d.source = "import";
-        d.model = item.draft_model;
-        d.version = item.draft_version;
-        d.result_json = item.draft->dump();
-        d.score = item.draft_score;
-        d.created_at = now;
-        batch_drafts.emplace_back(batch.size(), std::move(d));
-      }
-      batch.push_back(std::move(task));
+      if (p->task.gold_json) ++gold;
+      if (p->draft)
+        batch_drafts.emplace_back(batch.size(), std::move(*p->draft));
+      batch.push_back(std::move(p->task));
       if (batch.size() >= kBatch) TS_RETURN_IF_ERROR(flush());
     }
     TS_RETURN_IF_ERROR(flush());
