@@ -455,10 +455,18 @@ TEST_P(IntegrationTest, TransferLlmWorkLoopExports) {
   ASSERT_EQ(ratings_jsonl.status, 200) << ratings_jsonl.Describe();
   rows = Lines(ratings_jsonl.raw);
   ASSERT_EQ(rows.size(), 2u) << ratings_jsonl.raw;
-  // Ratings carry no confidence: the quality engine's rating model gives
-  // bias-corrected means per criterion and no per-task confidence (a gap
-  // against the "with confidence", reported).
+  // Confidence is the agreement of the bias-corrected ratings: a number for
+  // the task two annotators rated, null (left out) for the one rated once.
   for (const json& row : rows) {
+    if (row["prompt"] == "q1") {
+      ASSERT_TRUE(row.contains("confidence") && row["confidence"].is_number())
+          << row;
+      EXPECT_GE(row["confidence"].get<double>(), 0.0);
+      EXPECT_LE(row["confidence"].get<double>(), 1.0);
+    } else {
+      EXPECT_FALSE(row.contains("confidence") && row["confidence"].is_number())
+          << row;
+    }
     EXPECT_EQ(row["scores"]["honest"], 5) << row;
     ASSERT_TRUE(row["scores"]["helpful"].is_number()) << row;
     const double helpful = row["scores"]["helpful"];

@@ -205,7 +205,12 @@ void FillCategorical(const std::vector<std::string>& classes,
 }
 
 // rating: per criterion, the worker-bias-corrected mean and alpha (interval).
-void FillRating(const std::vector<std::string>& criteria, Dense& d, json& out) {
+// A task's confidence is how closely its bias-corrected ratings agree: 1
+// minus their mean absolute deviation from the inferred score as a fraction
+// of the scale's range, averaged over criteria; null with fewer than two
+// ratings (one rating says nothing about agreement).
+void FillRating(const std::vector<std::string>& criteria, double scale_range,
+                Dense& d, json& out) {
   const size_t num_criteria = criteria.size();
   std::vector<algo::NumericData> data(num_criteria);
   for (auto& n : data) {
@@ -258,6 +263,22 @@ void FillRating(const std::vector<std::string>& criteria, Dense& d, json& out) {
     auto alpha = algo::KrippendorffAlpha(rating, algo::AlphaLevel::kInterval);
     alphas[criteria[c]] = alpha.ok() ? Num(alpha->alpha) : json(nullptr);
   }
+  // Mean absolute deviation per item, summed over criteria.
+  std::vector<double> deviation(d.num_items(), 0);
+  std::vector<int64_t> deviations(d.num_items(), 0);
+  for (size_t c = 0; c < num_criteria; ++c) {
+    if (fits[c].value.empty() ||
+        fits[c].worker_bias.size() != size_t(d.num_workers())) {
+      continue;
+    }
+    for (size_t k = 0; k < data[c].size(); ++k) {
+      int32_t i = data[c].item[k];
+      double corrected =
+          data[c].value[k] - fits[c].worker_bias[data[c].worker[k]];
+      deviation[i] += std::abs(corrected - fits[c].value[i]);
+      ++deviations[i];
+    }
+  }
   json tasks = json::array();
   for (int32_t i = 0; i < d.num_items(); ++i) {
     json scores = json::object();
@@ -265,9 +286,15 @@ void FillRating(const std::vector<std::string>& criteria, Dense& d, json& out) {
       scores[criteria[c]] =
           fits[c].value.empty() ? json(nullptr) : Num(fits[c].value[i]);
     }
+    json confidence = nullptr;
+    if (item_ratings[i] >= 2 && deviations[i] > 0 && scale_range > 0) {
+      double mad = deviation[i] / static_cast<double>(deviations[i]);
+      confidence = Num(std::clamp(1.0 - mad / scale_range, 0.0, 1.0));
+    }
     tasks.push_back({{"task_id", d.tasks[i].value},
                      {"ratings", item_ratings[i]},
-                     {"scores", std::move(scores)}});
+                     {"scores", std::move(scores)},
+                     {"confidence", std::move(confidence)}});
   }
   json annotators = json::array();
   for (int32_t w = 0; w < d.num_workers(); ++w) {
@@ -454,7 +481,10 @@ absl::StatusOr<QualityBody> BuildQualitySnapshot(
       break;
     case TaskType::kRating:
       q.method = "bias_corrected_mean";
-      FillRating(StringList(config, "criteria"), d, out);
+      FillRating(StringList(config, "criteria"),
+                 config.value("scale", json::object()).value("max", 5.0) -
+                     config.value("scale", json::object()).value("min", 1.0),
+                 d, out);
       break;
     case TaskType::kBbox:
       q.method = "weighted_boxes";

@@ -45,7 +45,9 @@ struct QualityBody {
 //   pairwise: as classify over the classes a, b, tie, with "choice" for
 //     "label" and "reliability" for "accuracy".
 //   rating (worker-bias-corrected mean per criterion):
-//     tasks:      {"task_id", "scores": {criterion: value}, "ratings"}
+//     tasks:      {"task_id", "scores": {criterion: value}, "ratings",
+//                  "confidence" (1 - mean |bias-corrected rating - score|
+//                  / scale range; null below two ratings)}
 //     annotators: {"annotator_id", "ratings", "bias": {criterion: bias}}
 //     agreement:  {"level": "interval",
 //                  "krippendorff_alpha": {criterion: alpha}}

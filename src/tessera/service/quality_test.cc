@@ -440,6 +440,10 @@ TEST_P(QualityTest, RatingPoolCorrectsWorkerBias) {
     // The plain mean would be truth + 1/3.
     EXPECT_NEAR(t["scores"]["helpful"].get<double>(), truth(n), 0.2)
         << t.dump();
+    // Once the +1 rater's bias is removed the three ratings agree: without
+    // the correction the mean deviation (4/9 of a point on a 4-point range)
+    // would put the confidence below 0.9.
+    EXPECT_GT(t["confidence"].get<double>(), 0.9) << t.dump();
   }
   const json high = ById(q["annotators"], "annotator_id", ann[2].id.value);
   const json fair = ById(q["annotators"], "annotator_id", ann[0].id.value);

@@ -466,6 +466,10 @@ absl::StatusOr<ExportSummary> ExportLlm(
           formats::RatingRow row =
               RatingFrom(t, t.inferred->value("scores", json::object()));
           row.annotators = t.inferred->value("ratings", int64_t{0});
+          if (t.inferred->contains("confidence") &&
+              (*t.inferred)["confidence"].is_number()) {
+            row.confidence = (*t.inferred)["confidence"].get<double>();
+          }
           TS_RETURN_IF_ERROR(write_rating(row));
         }
         return buf.status();
