@@ -66,27 +66,46 @@ absl::StatusOr<int64_t> RequiredInt(const nlohmann::json& obj,
   return *v;
 }
 
-namespace {
-
-// True when nlohmann would write `s` between quotes unchanged.
-bool NeedsNoEscape(const std::string& s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == '"' || c == '\\') return false;
+void AppendJsonString(absl::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the pending unescaped run
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char ch = static_cast<unsigned char>(s[i]);
+    if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (ch) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      default:
+        out.append("\\u00");
+        out.push_back(kHex[ch >> 4]);
+        out.push_back(kHex[ch & 0xf]);
+    }
   }
-  return true;
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
 }
-
-void AppendString(const std::string& s, std::string& out) {
-  if (NeedsNoEscape(s)) {
-    out.push_back('"');
-    out.append(s);
-    out.push_back('"');
-  } else {
-    out.append(nlohmann::json(s).dump());
-  }
-}
-
-}  // namespace
 
 void AppendJson(const nlohmann::json& j, std::string& out) {
   switch (j.type()) {
@@ -96,7 +115,7 @@ void AppendJson(const nlohmann::json& j, std::string& out) {
       for (const auto& [key, value] : j.items()) {
         if (!first) out.push_back(',');
         first = false;
-        AppendString(key, out);
+        AppendJsonString(key, out);
         out.push_back(':');
         AppendJson(value, out);
       }
@@ -115,7 +134,7 @@ void AppendJson(const nlohmann::json& j, std::string& out) {
       return;
     }
     case nlohmann::json::value_t::string:
-      AppendString(j.get_ref<const std::string&>(), out);
+      AppendJsonString(j.get_ref<const std::string&>(), out);
       return;
     case nlohmann::json::value_t::number_integer:
       absl::StrAppend(&out, j.get<int64_t>());

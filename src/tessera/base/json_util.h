@@ -36,6 +36,11 @@ absl::StatusOr<std::optional<int64_t>> OptionalInt(
 // Fails unless `j` is an object; `field` names it.
 absl::Status RequireObject(const nlohmann::json& j, absl::string_view field);
 
+// Appends `s` as a JSON string literal the way nlohmann's dump() writes it:
+// '"', '\\' and control characters escaped (\b \f \n \r \t, else
+// \u00xx), other bytes (UTF-8) as they are.
+void AppendJsonString(absl::string_view s, std::string& out);
+
 // Appends exactly what j.dump() would (compact, keys in order), faster: plain
 // strings are copied without nlohmann's per-character escaper. Strings must
 // be valid UTF-8 (as parsed JSON is); ones that need escapes, and doubles,

@@ -43,6 +43,14 @@ TEST(ClockTest, FormatsAndParsesRfc3339) {
 namespace tessera {
 namespace {
 
+TEST(AppendJsonStringTest, EscapesAndReadsBack) {
+  std::string s = "q\"b\\n\n\r\t\x01\x1f é 漢 \x7f";
+  std::string out;
+  AppendJsonString(s, out);
+  EXPECT_EQ(out, "\"q\\\"b\\\\n\\n\\r\\t\\u0001\\u001f é 漢 \x7f\"");
+  EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), s);
+}
+
 TEST(AppendJsonTest, WritesExactlyWhatDumpWrites) {
   const char* docs[] = {
       R"({"b":[1,-2,3.5,1e300,0.1,true,false,null],"a":{"z":"","y":"plain"}})",

@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "simdjson.h"
+#include "tessera/base/json_util.h"
 #include "tessera/base/status.h"
 
 namespace tessera::formats {
@@ -105,7 +106,7 @@ class CocoWriter : public DetectionWriter {
     for (size_t i = 0; i < classes.size(); ++i) {
       absl::StrAppend(&out_, i == 0 ? "\n" : ",\n", "{\"id\":", i + 1,
                       ",\"name\":");
-      AppendJsonString(out_, classes[i]);
+      AppendJsonString(classes[i], out_);
       out_ += ",\"supercategory\":\"\"}";
     }
     out_ += "],\n\"images\":[";
@@ -121,7 +122,7 @@ class CocoWriter : public DetectionWriter {
     ++image_id_;
     absl::StrAppend(&out_, image_id_ == 1 ? "\n" : ",\n", "{\"id\":", image_id_,
                     ",\"file_name\":");
-    AppendJsonString(out_, image.file);
+    AppendJsonString(image.file, out_);
     absl::StrAppend(&out_, ",\"width\":", image.width,
                     ",\"height\":", image.height, "}");
     for (size_t i = 0; i < image.boxes.size(); ++i) {

@@ -167,10 +167,6 @@ absl::Status ApplyClassList(DetectionDataset& dataset,
 // predictions.
 void ClassesFromLabels(DetectionDataset& dataset);
 
-// Appends `s` as a JSON string literal (quotes, escapes for '"', '\\' and
-// control characters; other UTF-8 bytes pass through).
-void AppendJsonString(std::string& out, absl::string_view s);
-
 // For JSON that failed to parse: re-parses `text` to find where, and returns
 // kInvalidArgument "FILE:LINE: malformed JSON at column C: ..." (falling back
 // to `parser_message` when no position is found).

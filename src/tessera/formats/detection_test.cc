@@ -154,12 +154,6 @@ TEST(SidecarPathTest, KeepsOutputsInsideTheRoot) {
   EXPECT_EQ(SidecarPath("../../etc/z.jpg", ".txt"), "z.txt");
 }
 
-TEST(AppendJsonStringTest, Escapes) {
-  std::string out;
-  AppendJsonString(out, "a\"b\\c\nd\x01é");
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\u0001é\"");
-}
-
 TEST(JsonSyntaxErrorTest, LineAndColumn) {
   absl::Status s = JsonSyntaxError("{\n  \"a\": tru\n}", "f.json", "fallback");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "simdjson.h"
+#include "tessera/base/json_util.h"
 #include "tessera/base/status.h"
 #include "tessera/formats/image_info.h"
 
@@ -355,7 +356,7 @@ class LabelStudioWriter : public DetectionWriter {
     std::string out = first_ ? "\n" : ",\n";
     first_ = false;
     out += "{\"data\":{\"image\":";
-    AppendJsonString(out, image.file);
+    AppendJsonString(image.file, out);
     absl::StrAppend(&out, ",\"width\":", image.width,
                     ",\"height\":", image.height, "},\"annotations\":[");
     TS_RETURN_IF_ERROR(AppendResults(out, image, image.boxes, "b"));
@@ -389,9 +390,9 @@ class LabelStudioWriter : public DetectionWriter {
       }
       absl::StrAppend(&out, i == 0 ? "" : ",", "{\"id\":\"", id_prefix, i + 1,
                       "\",\"type\":\"rectanglelabels\",\"from_name\":");
-      AppendJsonString(out, options_.from_name);
+      AppendJsonString(options_.from_name, out);
       out += ",\"to_name\":";
-      AppendJsonString(out, options_.to_name);
+      AppendJsonString(options_.to_name, out);
       absl::StrAppend(&out, ",\"original_width\":", image.width,
                       ",\"original_height\":", image.height,
                       ",\"image_rotation\":0,\"value\":{\"x\":");
@@ -403,7 +404,7 @@ class LabelStudioWriter : public DetectionWriter {
       out += ",\"height\":";
       AppendDouble(out, b.h / image.height * 100);
       out += ",\"rotation\":0,\"rectanglelabels\":[";
-      AppendJsonString(out, b.label);
+      AppendJsonString(b.label, out);
       out += "]}";
       if (b.score) {
         out += ",\"score\":";

@@ -381,47 +381,6 @@ std::string FormatNumber(double v) {
   return std::string(buf, res.ptr);
 }
 
-void AppendJsonString(absl::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t run = 0;  // start of the pending unescaped run
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char ch = static_cast<unsigned char>(s[i]);
-    if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (ch) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      default:
-        out.append("\\u00");
-        out.push_back(kHex[ch >> 4]);
-        out.push_back(kHex[ch & 0xf]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
-
 void AppendCsvField(absl::string_view s, std::string& out) {
   bool quote = !s.empty() && (s.front() == ' ' || s.back() == ' ');
   if (!quote) quote = s.find_first_of(",\"\r\n") != absl::string_view::npos;

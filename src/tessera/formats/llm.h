@@ -225,10 +225,6 @@ class RatingCsvWriter {
 // ("0.5", "3", "0.333333"); non-finite values become "null".
 std::string FormatNumber(double v);
 
-// Appends `s` to `out` as a JSON string literal (quotes included); `s` must be
-// valid UTF-8 (the writers check).
-void AppendJsonString(absl::string_view s, std::string& out);
-
 // Appends `s` as one CSV field, quoted and escaped when needed.
 void AppendCsvField(absl::string_view s, std::string& out);
 

@@ -390,14 +390,6 @@ TEST(FormatNumberTest, SixDecimalsShortestForm) {
   EXPECT_EQ(FormatNumber(std::nan("")), "null");
 }
 
-TEST(AppendJsonStringTest, EscapesAndReadsBack) {
-  std::string s = "q\"b\\n\n\r\t\x01\x1f é 漢 \x7f";
-  std::string out;
-  AppendJsonString(s, out);
-  EXPECT_EQ(out, "\"q\\\"b\\\\n\\n\\r\\t\\u0001\\u001f é 漢 \x7f\"");
-  EXPECT_EQ(json::parse(out).get<std::string>(), s);
-}
-
 TEST(PreferencePairWriterTest, WritesFixedKeyOrderAndSkipsTies) {
   std::ostringstream out;
   PreferencePairWriter w(out);

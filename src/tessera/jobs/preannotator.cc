@@ -112,19 +112,19 @@ absl::StatusOr<int> Preannotator::RunOnce() {
 absl::StatusOr<std::vector<domain::Task>> Preannotator::NextBatch(
     PoolId pool, const std::string& model, const std::string& version) {
   // Skip tasks that failed before; page past them.
-  std::vector<domain::Task> todo;
+  std::vector<domain::Task> pending;
   int64_t after = 0;
-  while (static_cast<int>(todo.size()) < options_.batch) {
+  while (static_cast<int>(pending.size()) < options_.batch) {
     TS_ASSIGN_OR_RETURN(
         auto page,
         service_.TasksToDraft(pool, model, version, after, options_.batch));
     if (page.empty()) break;
     after = page.back().id.value;
     for (domain::Task& t : page) {
-      if (!failed_tasks_.contains(t.id.value)) todo.push_back(std::move(t));
+      if (!failed_tasks_.contains(t.id.value)) pending.push_back(std::move(t));
     }
   }
-  return todo;
+  return pending;
 }
 
 absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
@@ -152,20 +152,20 @@ absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
     model = url;
   }
 
-  TS_ASSIGN_OR_RETURN(std::vector<domain::Task> todo,
+  TS_ASSIGN_OR_RETURN(std::vector<domain::Task> pending,
                       NextBatch(pool.id, model, version));
-  if (todo.empty()) return 0;
+  if (pending.empty()) return 0;
 
   std::vector<json> data;
-  for (const domain::Task& t : todo) {
+  for (const domain::Task& t : pending) {
     data.push_back(json::parse(t.data_json, nullptr, false));
   }
   std::vector<std::optional<std::vector<preannotate::Detection>>> found(
-      todo.size());
+      pending.size());
   if (backend) {
     std::vector<json> tasks;
-    for (size_t i = 0; i < todo.size(); ++i) {
-      tasks.push_back({{"id", todo[i].id.value}, {"data", data[i]}});
+    for (size_t i = 0; i < pending.size(); ++i) {
+      tasks.push_back({{"id", pending[i].id.value}, {"data", data[i]}});
     }
     auto predictions = backend->Predict(tasks);
     if (predictions.ok()) {
@@ -180,10 +180,10 @@ absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
         if (one.ok() && one->size() == 1) {
           found[i] = std::move((*one)[0].boxes);
         } else if (one.ok() || absl::IsInvalidArgument(one.status())) {
-          failed_tasks_.insert(todo[i].id.value);
+          failed_tasks_.insert(pending[i].id.value);
           if (on_error_) {
             on_error_(absl::InvalidArgumentError(absl::StrCat(
-                "pre-annotation: task ", todo[i].id.value, ": ",
+                "pre-annotation: task ", pending[i].id.value, ": ",
                 one.ok() ? "no prediction" : one.status().message())));
           }
         } else {
@@ -194,14 +194,14 @@ absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
       return predictions.status();
     }
   } else {
-    for (size_t i = 0; i < todo.size(); ++i) {
+    for (size_t i = 0; i < pending.size(); ++i) {
       std::string image = data[i].value("image", "");
       if (absl::StartsWith(image, "http://") ||
           absl::StartsWith(image, "https://") || options_.media_root.empty()) {
-        failed_tasks_.insert(todo[i].id.value);
+        failed_tasks_.insert(pending[i].id.value);
         if (on_error_) {
           on_error_(absl::FailedPreconditionError(absl::StrCat(
-              "pre-annotation: task ", todo[i].id.value,
+              "pre-annotation: task ", pending[i].id.value,
               ": the built-in detector reads images from the media root "
               "only")));
         }
@@ -211,17 +211,17 @@ absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
           (std::filesystem::path(options_.media_root) / image).string(),
           cv::IMREAD_COLOR);
       if (mat.empty()) {
-        failed_tasks_.insert(todo[i].id.value);
+        failed_tasks_.insert(pending[i].id.value);
         if (on_error_) {
           on_error_(absl::NotFoundError(absl::StrCat("pre-annotation: task ",
-                                                     todo[i].id.value,
+                                                     pending[i].id.value,
                                                      ": cannot read ", image)));
         }
         continue;
       }
       auto d = detector->Detect(mat);
       if (!d.ok()) {
-        failed_tasks_.insert(todo[i].id.value);
+        failed_tasks_.insert(pending[i].id.value);
         if (on_error_) on_error_(d.status());
         continue;
       }
@@ -230,10 +230,10 @@ absl::StatusOr<int> Preannotator::DraftPool(const domain::Pool& pool) {
   }
 
   int stored = 0;
-  for (size_t i = 0; i < todo.size(); ++i) {
+  for (size_t i = 0; i < pending.size(); ++i) {
     if (!found[i]) continue;
     domain::Preannotation draft;
-    draft.task_id = todo[i].id;
+    draft.task_id = pending[i].id;
     draft.pool_id = pool.id;
     draft.source = "model";
     draft.model = model;
@@ -264,9 +264,9 @@ absl::StatusOr<int> Preannotator::DraftTexts(const domain::Pool& pool,
   std::string model = chat.model.empty() ? url : chat.model;
   const std::string version = url;  // the endpoint serving the model
   int stored = 0;
-  TS_ASSIGN_OR_RETURN(std::vector<domain::Task> todo,
+  TS_ASSIGN_OR_RETURN(std::vector<domain::Task> pending,
                       NextBatch(pool.id, model, version));
-  for (const domain::Task& t : todo) {
+  for (const domain::Task& t : pending) {
     json data = json::parse(t.data_json, nullptr, false);
     std::string prompt = data.value("prompt", "");
     absl::StatusOr<std::string> text =

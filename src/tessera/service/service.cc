@@ -32,6 +32,7 @@ using internal::Audit;
 using internal::OwnedPool;
 using internal::OwnedProject;
 using internal::ParseStored;
+using internal::PreannotationJson;
 using internal::RequireRole;
 using store::Tx;
 
@@ -76,14 +77,6 @@ json TaskJson(const domain::Task& t) {
   return {{"id", t.id.value},
           {"pool_id", t.pool_id.value},
           {"data", ParseStored(t.data_json)}};
-}
-
-json PreannotationJson(const domain::Preannotation& d) {
-  return {{"model", d.model},
-          {"version", d.version},
-          {"source", d.source},
-          {"score", d.score ? json(*d.score) : json(nullptr)},
-          {"result", ParseStored(d.result_json)}};
 }
 
 // A claimed task: TaskJson plus the drafts (pre-annotations) to start from.

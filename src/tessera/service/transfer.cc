@@ -230,11 +230,6 @@ class ImportPipeline {
 
 }  // namespace
 
-std::string DedupeKey(const json& data) {
-  // nlohmann's objects keep keys sorted, so equal data dumps equally.
-  return DedupeKeyOfDump(data.dump());
-}
-
 absl::StatusOr<json> Service::ImportTasks(const std::optional<Principal>& actor,
                                           PoolId pool_id, ImportSource& source,
                                           const ImportOptions& options) {

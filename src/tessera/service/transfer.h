@@ -83,7 +83,4 @@ struct ExportHeader {
   std::string quality_method;  // with `aggregated`: the snapshot's method
 };
 
-// Digest of a task's data (hex), as stored in tasks.dedupe_key.
-std::string DedupeKey(const nlohmann::json& data);
-
 }  // namespace tessera::service

@@ -579,12 +579,12 @@ TEST_P(StoreConformanceTest, TaskPagesDedupeKeysAndPreannotations) {
     TS_ASSIGN_OR_RETURN(auto some, tx.ListPoolPreannotations(
                                        w.pool, w.tasks[1].value, keyed.value));
     EXPECT_EQ(some.size(), 1u);
-    TS_ASSIGN_OR_RETURN(
-        auto todo, tx.ListTasksWithoutPreannotation(w.pool, "hog", "1", 0, 10));
-    EXPECT_EQ(todo.size(), 2u);
-    if (todo.size() != 2) return absl::OkStatus();
-    EXPECT_EQ(todo[0].id, w.tasks[0]);
-    EXPECT_EQ(todo[1].id, w.tasks[2]);
+    TS_ASSIGN_OR_RETURN(auto undrafted, tx.ListTasksWithoutPreannotation(
+                                            w.pool, "hog", "1", 0, 10));
+    EXPECT_EQ(undrafted.size(), 2u);
+    if (undrafted.size() != 2) return absl::OkStatus();
+    EXPECT_EQ(undrafted[0].id, w.tasks[0]);
+    EXPECT_EQ(undrafted[1].id, w.tasks[2]);
     TS_ASSIGN_OR_RETURN(auto other, tx.ListTasksWithoutPreannotation(
                                         w.pool, "hog", "2", 0, 10));
     EXPECT_EQ(other.size(), 4u);

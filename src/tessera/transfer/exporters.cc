@@ -25,6 +25,7 @@ using nlohmann::json;
 using service::ExportHeader;
 using service::ExportTask;
 using service::internal::ParseStored;
+using service::internal::PreannotationJson;
 
 std::string Pseudonym(UserId id) { return absl::StrCat("a", id.value); }
 
@@ -95,13 +96,7 @@ class SinkStreamBuf final : public std::streambuf {
 
 json DraftsJson(const std::vector<domain::Preannotation>& drafts) {
   json list = json::array();
-  for (const auto& d : drafts) {
-    list.push_back({{"model", d.model},
-                    {"version", d.version},
-                    {"source", d.source},
-                    {"score", d.score ? json(*d.score) : json(nullptr)},
-                    {"result", ParseStored(d.result_json)}});
-  }
+  for (const auto& d : drafts) list.push_back(PreannotationJson(d));
   return list;
 }
 

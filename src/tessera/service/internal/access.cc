@@ -49,4 +49,13 @@ nlohmann::json ParseStored(const std::string& text) {
   return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
+nlohmann::json PreannotationJson(const domain::Preannotation& d) {
+  return {
+      {"model", d.model},
+      {"version", d.version},
+      {"source", d.source},
+      {"score", d.score ? nlohmann::json(*d.score) : nlohmann::json(nullptr)},
+      {"result", ParseStored(d.result_json)}};
+}
+
 }  // namespace tessera::service::internal

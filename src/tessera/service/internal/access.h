@@ -32,4 +32,8 @@ absl::Status Audit(store::Tx& tx, std::optional<UserId> actor,
 // Stored JSON text parsed; `discarded` when it does not parse.
 nlohmann::json ParseStored(const std::string& text);
 
+// A draft as claims and exports show it: {model, version, source, score,
+// result}.
+nlohmann::json PreannotationJson(const domain::Preannotation& d);
+
 }  // namespace tessera::service::internal
