@@ -20,6 +20,8 @@ export function usePath(): string {
   useEffect(() => {
     const fn = () => setPath(location.pathname);
     listeners.add(fn);
+    // A child may have navigated before this effect subscribed.
+    fn();
     return () => void listeners.delete(fn);
   }, []);
   return path;

@@ -2,7 +2,7 @@
 // workspace with earlier rounds as a diff, comments anchored to a box or a
 // text span, and the verdict (Shift+A accept, Shift+R return, Shift+X reject).
 import { useEffect, useState } from "preact/hooks";
-import { Api, ApiError, type Anchor, type Comment, type PoolDetail, type ReviewLease } from "../api";
+import { Api, ApiError, type Anchor, type Comment, type PoolDetail, type Result, type ReviewLease } from "../api";
 import { ErrorBox, GuidelinesButton, Loading } from "../components";
 import { formatMoney, TASK_TYPE_NAMES } from "../lib/format";
 import { asApiError, isTyping, useKeys, useLoad } from "../lib/hooks";
@@ -50,11 +50,10 @@ function anchorText(anchor: Anchor | null, text: string): string {
   return `“${text.slice(s.start, s.end)}”`;
 }
 
-/** The text spans refer to, by task type (the round's text or rationale). */
-function anchorBase(lease: ReviewLease): string {
-  const r = lease.submission.rounds[lease.submission.rounds.length - 1]?.result ?? {};
-  const t = typeof r.text === "string" ? r.text : typeof r.rationale === "string" ? r.rationale : "";
-  return t;
+/** The text spans refer to, by task type: a round's text, or its rationale. */
+function anchorBase(r: Result | undefined): string {
+  if (!r) return "";
+  return typeof r.text === "string" ? r.text : typeof r.rationale === "string" ? r.rationale : "";
 }
 
 export function ReviewDesk({ poolId }: { poolId: number }) {
@@ -151,7 +150,7 @@ export function ReviewDesk({ poolId }: { poolId: number }) {
   const current = rounds[rounds.length - 1];
   const previous = rounds.length > 1 ? rounds[rounds.length - 2] : null;
   const change = previous ? compareRounds(p.task_type, previous.result, current.result) : null;
-  const base = anchorBase(lease);
+  const base = anchorBase(current.result);
   return (
     <section aria-label="Review desk">
       {header}
@@ -169,7 +168,7 @@ export function ReviewDesk({ poolId }: { poolId: number }) {
                 <p key={n}>{n}</p>
               ))}
               {change.text && change.text.before !== change.text.after && <DiffView ops={diffWords(change.text.before, change.text.after)} label="Text changes" />}
-              <CommentList comments={previous.comments} title={`Your comments on round ${previous.round}`} />
+              <CommentList comments={previous.comments} text={anchorBase(previous.result)} title={`Comments on round ${previous.round}`} />
             </section>
           )}
         </div>
