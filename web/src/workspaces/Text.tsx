@@ -127,34 +127,59 @@ export function RatingWorkspace(props: WorkspaceProps) {
   const scale = props.pool.config.scale ?? { min: 1, max: 5 };
   const scores = (props.value?.scores ?? {}) as Record<string, number>;
   const steps = Array.from({ length: scale.max - scale.min + 1 }, (_, i) => scale.min + i);
+  // Digit keys score the current criterion and move on to the next one.
+  const [current, setCurrent] = useState(0);
   const set = (c: string, v: number) => !props.readOnly && props.onChange({ ...props.value, scores: { ...scores, [c]: v } });
+  useKeys((e) => {
+    if (isTyping(e) || e.ctrlKey || e.metaKey || e.altKey || props.readOnly || scale.max > 9 || scale.min < 0) return;
+    const v = Number(e.key);
+    if (e.key.length === 1 && v >= scale.min && v <= scale.max && criteria[current]) {
+      e.preventDefault();
+      set(criteria[current], v);
+      setCurrent(Math.min(current + 1, criteria.length - 1));
+    }
+  }, [current, props.value, props.readOnly]);
   return (
-    <div class="stack">
-      {data.prompt !== undefined && (
-        <section aria-label="Prompt" class="prompt">
-          {str(data.prompt)}
+    <div class="rating-layout">
+      <div class="stack rating-text">
+        {data.prompt !== undefined && (
+          <section aria-label="Prompt" class="prompt">
+            {str(data.prompt)}
+          </section>
+        )}
+        <section aria-label="Response" class="response">
+          {str(data.response)}
         </section>
-      )}
-      <section aria-label="Response" class="response">
-        {str(data.response)}
-      </section>
-      {criteria.map((c) => (
-        <fieldset key={c} class="scale-field">
-          <legend>
-            {c} <span class="muted">({scale.min} – {scale.max})</span>
-          </legend>
-          <div class="scale" role="radiogroup" aria-label={c}>
-            {steps.map((v) => (
-              <label key={v} class="scale-step">
-                <input type="radio" name={`score-${c}`} value={v} checked={scores[c] === v} disabled={props.readOnly} onChange={() => set(c, v)} />
-                {v}
-              </label>
-            ))}
-          </div>
-        </fieldset>
-      ))}
-      <Rationale props={props} required={!!props.pool.config.rationale_required} />
-      {!props.readOnly && <ReturnedComments comments={props.comments} text={str(props.value?.rationale)} />}
+      </div>
+      <div class="stack">
+        {criteria.map((c, i) => (
+          <fieldset key={c} class={`scale-field ${i === current && !props.readOnly ? "current" : ""}`} onFocusIn={() => setCurrent(i)}>
+            <legend>
+              {c} <span class="muted">({scale.min} – {scale.max})</span>
+            </legend>
+            <div class="scale" role="radiogroup" aria-label={c}>
+              {steps.map((v) => (
+                <label key={v} class="scale-step">
+                  <input type="radio" name={`score-${c}`} value={v} checked={scores[c] === v} disabled={props.readOnly}
+                    onChange={() => {
+                      set(c, v);
+                      setCurrent(Math.min(i + 1, criteria.length - 1));
+                    }}
+                  />
+                  {v}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+        ))}
+        {!props.readOnly && scale.max <= 9 && scale.min >= 0 && (
+          <p class="hint">
+            Type a score ({scale.min}–{scale.max}) to rate the highlighted criterion and move to the next.
+          </p>
+        )}
+        <Rationale props={props} required={!!props.pool.config.rationale_required} />
+        {!props.readOnly && <ReturnedComments comments={props.comments} text={str(props.value?.rationale)} />}
+      </div>
     </div>
   );
 }
