@@ -42,6 +42,7 @@ export function Work({ poolId }: { poolId: number }) {
   const [guidelines, setGuidelines] = useState(false);
   const key = useRef(newIdempotencyKey());
   const activeSeconds = useActiveTime(claim?.claim.id);
+  const leaseLeft = useCountdown(claim?.claim.expires_at);
 
   const start = (c: ClaimResponse | null, p: PoolDetail) => {
     setClaim(c);
@@ -136,6 +137,14 @@ export function Work({ poolId }: { poolId: number }) {
         )}
       </div>
       <ErrorBox error={error} />
+      {claim && leaseLeft === 0 && (
+        <div class="notice" role="alert">
+          Your lease on this task ran out, so the task may go to someone else and a submit will be refused.{" "}
+          <button type="button" onClick={() => void lease(p)} disabled={busy}>
+            Lease a task again
+          </button>
+        </div>
+      )}
       {claim ? (
         <Workspace key={claim.claim.id} pool={p} task={claim.task} value={value} onChange={setValue} guidelines={p.guidelines} />
       ) : (
