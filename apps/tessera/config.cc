@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -121,6 +122,22 @@ absl::Status ApplyEnvironment(Config& c) {
     }
   }
   return absl::OkStatus();
+}
+
+std::string DefaultWebRoot(const std::string& exe_dir) {
+  if (exe_dir.empty()) return "";
+  std::error_code ec;
+  const std::filesystem::path web = std::filesystem::path(exe_dir) / "web";
+  if (!std::filesystem::is_regular_file(web / "index.html", ec)) return "";
+  return web.string();
+}
+
+std::string ExecutableDir() {
+  std::error_code ec;
+  std::filesystem::path exe =
+      std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  return exe.parent_path().string();
 }
 
 absl::StatusOr<std::pair<std::string, uint16_t>> ParseListen(

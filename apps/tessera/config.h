@@ -41,6 +41,11 @@ absl::Status ApplyConfigFile(const std::string& path, Config& config);
 // TESSERA_MEDIA, TESSERA_WEB, TESSERA_DURABILITY, TESSERA_LOG_LEVEL,
 // TESSERA_LEASE_SWEEP_SECONDS, TESSERA_AGGREGATE_INTERVAL_SECONDS).
 absl::Status ApplyEnvironment(Config& config);
+// The web app folder to serve when none is configured: `<exe_dir>/web` when
+// it holds an index.html, else "" (the built-in landing page).
+std::string DefaultWebRoot(const std::string& exe_dir);
+// The folder of the running executable (from /proc/self/exe), or "".
+std::string ExecutableDir();
 // Splits "host:port".
 absl::StatusOr<std::pair<std::string, uint16_t>> ParseListen(
     const std::string& listen);

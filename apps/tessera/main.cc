@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -169,6 +170,13 @@ int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
   http::ApiOptions api_options;
   api_options.media_root = media_root;
   api_options.web_root = config.web_root;
+  // Unconfigured: the web app installed beside the executable, if any.
+  if (api_options.web_root.empty() && std::getenv("TESSERA_WEB") == nullptr) {
+    api_options.web_root = DefaultWebRoot(ExecutableDir());
+  }
+  if (!api_options.web_root.empty()) {
+    spdlog::info("serving the web app from {}", api_options.web_root);
+  }
   api_options.ready_check = [&store]() {
     return store.Run(store::TxMode::kRead,
                      [](store::Tx& tx) { return tx.CountUsers().status(); });

@@ -398,6 +398,44 @@ TEST_P(IntegrationTest, BadInputIsRejectedAndWritesNothing) {
   });
   expect_unchanged("tasks");
 
+  // ------------------------------------------------------- image upload
+  const std::string images = P("/api/v1/pools/", pool, "/images?name=");
+  const std::string png = MakePng(8, 6);
+  auto up = [&](const std::string& name) { return images + name; };
+  RunCases({
+      {"upload: no name", &owner, "POST", P("/api/v1/pools/", pool, "/images"),
+       png, 400, "name"},
+      {"upload: empty name", &owner, "POST", up(""), png, 400, "name"},
+      {"upload: a path", &owner, "POST", up("a/b.png"), png, 400, "name"},
+      {"upload: an encoded path", &owner, "POST", up("a%2Fb.png"), png, 400,
+       "name"},
+      {"upload: dot-dot", &owner, "POST", up("..%2F..%2Fx.png"), png, 400,
+       "name"},
+      {"upload: hidden file", &owner, "POST", up(".x.png"), png, 400, "name"},
+      {"upload: backslash", &owner, "POST", up("a%5Cb.png"), png, 400, "name"},
+      {"upload: not an image name", &owner, "POST", up("notes.txt"), png, 400,
+       "name"},
+      {"upload: no extension", &owner, "POST", up("png"), png, 400, "name"},
+      {"upload: not an image", &owner, "POST", up("x.png"), "hello", 400,
+       "body"},
+      {"upload: truncated image", &owner, "POST", up("x.png"),
+       png.substr(0, png.size() / 2), 400, "body"},
+      {"upload: empty body", &owner, "POST", up("x.png"), "", 400, "body"},
+      {"upload: annotator", &ann1, "POST", up("x.png"), png, 403, kNoField},
+      {"upload: someone else's pool", &other, "POST", up("x.png"), png, 404,
+       kNoField},
+      {"upload: no such pool", &owner, "POST",
+       absl::StrCat("/api/v1/pools", no_such, "/images?name=x.png"), png, 404,
+       kNoField},
+      {"upload: closed pool", &owner, "POST",
+       P("/api/v1/pools/", closed, "/images?name=x.png"), png, 409, kNoField},
+      {"upload: bad id", &owner, "POST", "/api/v1/pools/x/images?name=x.png",
+       png, 400, "id"},
+      {"upload: oversize", &owner, "POST", up("x.png"),
+       std::string(kBodyLimitBytes + 1024, 'a'), 413, kNoField},
+  });
+  expect_unchanged("image upload");
+
   // ------------------------------------------------- open, close, claim
   RunCases({
       {"open: no such pool", &owner, "POST",

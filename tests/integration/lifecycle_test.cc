@@ -1,12 +1,15 @@
 // End-to-end work lifecycles over HTTP: import, claim, submit, review,
 // revise, accept, pay, export; overlap; lease expiry; giving work back.
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tests/integration/server_fixture.h"
 
@@ -423,6 +426,149 @@ TEST_P(IntegrationTest, GivingBackAClaim) {
   ASSERT_EQ(other.status, 201) << other.Describe();
   EXPECT_EQ(other.body["task"]["id"], task);
   EXPECT_EQ(PoolStats(requester, pool)["open_slots"], 0);
+}
+
+// Image upload, submit-and-claim-next and the work statistics the web app
+// shows, over HTTP.
+TEST_P(IntegrationTest, UploadedImagesAreWorkedWithSubmitAndNext) {
+  ApiClient requester = CreateUser("req", {"requester"});
+  ApiClient ann1 = CreateUser("ann1", {"annotator"});
+  ApiClient rev = CreateUser("rev", {"reviewer"});
+  const int64_t kPrice = 10;
+  const int64_t project = CreateProject(requester, 1'000);
+  ASSERT_GT(project, 0);
+  const int64_t pool = CreateBboxPool(requester, project, kPrice);
+  const int64_t classify =
+      CreatePool(requester, project,
+                 {{"task_type", "classify"}, {"config", {{"labels", {"a"}}}}});
+  const int64_t rating = CreatePool(
+      requester, project,
+      {{"task_type", "rating"}, {"config", {{"criteria", {"helpful"}}}}});
+  ASSERT_GT(pool * classify * rating, 0);
+
+  const std::string png = MakePng(32, 24);
+  const std::vector<std::pair<std::string, std::string>> image_type = {
+      {"Content-Type", "image/png"}};
+  auto upload = [&](int64_t to, const std::string& name,
+                    const std::string& bytes) {
+    return requester.Send(
+        "POST",
+        Path("/api/v1/pools/", to, absl::StrCat("/images?name=", name).c_str()),
+        bytes, image_type);
+  };
+  auto first = upload(pool, "cat.png", png);
+  ASSERT_EQ(first.status, 201) << first.Describe();
+  const std::string image = first.body["image"];
+  EXPECT_TRUE(absl::StartsWith(image, Path("uploads/pool-", pool, "/")))
+      << image;
+  EXPECT_TRUE(absl::EndsWith(image, "-cat.png")) << image;
+  EXPECT_EQ(image.size(), Path("uploads/pool-", pool, "/").size() + 12 + 8);
+  EXPECT_EQ(first.body["width"], 32);
+  EXPECT_EQ(first.body["height"], 24);
+  // An identical upload is a second task on the same file.
+  auto again = upload(pool, "cat.png", png);
+  ASSERT_EQ(again.status, 201) << again.Describe();
+  EXPECT_EQ(again.body["image"], image);
+  EXPECT_NE(again.body["task_id"], first.body["task_id"]);
+  const std::filesystem::path stored =
+      std::filesystem::path(media_dir_) / image;
+  EXPECT_TRUE(std::filesystem::is_regular_file(stored)) << stored;
+  std::vector<std::string> files;
+  for (const auto& e :
+       std::filesystem::directory_iterator(stored.parent_path())) {
+    files.push_back(e.path().filename().string());
+  }
+  EXPECT_EQ(files.size(), 1u) << absl::StrJoin(files, ", ");  // no temp files
+  // Classify pools take images too; text pools do not.
+  auto other = upload(classify, "dog.png", MakePng(16, 16));
+  ASSERT_EQ(other.status, 201) << other.Describe();
+  EXPECT_EQ(other.body["width"], 16);
+  EXPECT_NE(other.body["image"], image);
+  EXPECT_TRUE(IsApiError(upload(rating, "cat.png", png), 400, "pool"));
+  EXPECT_EQ(PoolStats(requester, pool)["tasks"], 2);
+
+  // Work through both tasks with submit?next=1.
+  ASSERT_TRUE(OpenPool(requester, pool));
+  auto claim =
+      ann1.Post(Path("/api/v1/pools/", pool, "/claims"), json::object());
+  ASSERT_EQ(claim.status, 201) << claim.Describe();
+  const int64_t task = claim.body["task"]["id"];
+  EXPECT_EQ(claim.body["task"]["data"]["image"], image);
+  auto served = ann1.Get(Path("/api/v1/tasks/", task, "/image"));
+  ASSERT_EQ(served.status, 200) << served.Describe();
+  EXPECT_EQ(served.raw, png);
+  EXPECT_EQ(served.Header("Content-Type").value_or(""), "image/png");
+
+  const std::string submit1 =
+      Path("/api/v1/claims/", claim.body["claim"]["id"].get<int64_t>(),
+           "/submit?next=1");
+  const json work1 = {{"result", BoxResult()}, {"active_seconds", 30}};
+  auto sub = ann1.Post(submit1, work1, {{"Idempotency-Key", "first"}});
+  ASSERT_EQ(sub.status, 201) << sub.Describe();
+  EXPECT_EQ(sub.body["state"], "pending_review");
+  ASSERT_TRUE(sub.body["next"].is_object()) << sub.Describe();
+  EXPECT_FALSE(sub.body.contains("next_reason"));
+  EXPECT_NE(sub.body["next"]["task"]["id"], task);
+  EXPECT_EQ(sub.body["next"]["claim"]["state"], "active");
+  const int64_t next_claim = sub.body["next"]["claim"]["id"];
+  auto replay = ann1.Post(submit1, work1, {{"Idempotency-Key", "first"}});
+  ASSERT_EQ(replay.status, 200) << replay.Describe();
+  EXPECT_EQ(replay.body["id"], sub.body["id"]);
+  EXPECT_EQ(replay.body["next"]["claim"]["id"], next_claim);
+  auto last = ann1.Post(Path("/api/v1/claims/", next_claim, "/submit?next=1"),
+                        {{"result", BoxResult()}, {"active_seconds", 60}});
+  ASSERT_EQ(last.status, 201) << last.Describe();
+  EXPECT_TRUE(last.body["next"].is_null()) << last.Describe();
+  EXPECT_TRUE(last.body["next_reason"].is_string()) << last.Describe();
+  for (int i = 0; i < 2; ++i) {
+    auto lease = rev.Post(Path("/api/v1/pools/", pool, "/review-claims"),
+                          json::object());
+    ASSERT_EQ(lease.status, 201) << lease.Describe();
+    auto verdict =
+        rev.Post(Path("/api/v1/submissions/",
+                      lease.body["submission"]["id"].get<int64_t>(), "/review"),
+                 {{"verdict", "accept"}});
+    ASSERT_EQ(verdict.status, 200) << verdict.Describe();
+  }
+
+  // 2 x 10 fen over 90 active seconds: 800 fen an hour.
+  const json cny800 = {{"amount_minor", 800}, {"currency", "CNY"}};
+  auto earnings = ann1.Get("/api/v1/me/earnings");
+  ASSERT_EQ(earnings.status, 200) << earnings.Describe();
+  ASSERT_EQ(earnings.body["pools"].size(), 1u) << earnings.Describe();
+  EXPECT_EQ(earnings.body["pools"][0],
+            json({{"pool_id", pool},
+                  {"pool_name", "boxes"},
+                  {"accepted", 2},
+                  {"earned", {{"amount_minor", 20}, {"currency", "CNY"}}},
+                  {"active_seconds", 90},
+                  {"hourly", cny800}}));
+  auto pools = ann1.Get("/api/v1/pools");
+  ASSERT_EQ(pools.status, 200) << pools.Describe();
+  json item;
+  for (const json& p : pools.body["pools"]) {
+    if (p["id"] == pool) item = p;
+  }
+  ASSERT_TRUE(item.is_object()) << pools.Describe();
+  EXPECT_EQ(item["hourly_estimate"], cny800);
+  EXPECT_EQ(item["my_work"], json({{"submitted", 2},
+                                   {"accepted", 2},
+                                   {"rejected", 0},
+                                   {"returned", 0},
+                                   {"in_review", 0},
+                                   {"first_pass_accepted", 2}}));
+  json stats = PoolStats(requester, pool);
+  ASSERT_EQ(stats["throughput"].size(), 48u) << stats.dump();
+  int64_t submitted = 0, accepted = 0;
+  for (const json& h : stats["throughput"]) {
+    submitted += h["submitted"].get<int64_t>();
+    accepted += h["accepted"].get<int64_t>();
+  }
+  EXPECT_EQ(submitted, 2);
+  EXPECT_EQ(accepted, 2);
+  EXPECT_EQ(stats["hourly_earnings"], json::array({8.0}));
+  EXPECT_EQ(stats["budget_remaining"],
+            json({{"amount_minor", 1'000 - 20}, {"currency", "CNY"}}));
 }
 
 }  // namespace

@@ -239,6 +239,11 @@ TEST_P(IntegrationTest, PermissionTableCoversEveryRoute) {
        P("/api/v1/pools/", draft, "/tasks"),
        tasks_body,
        {401, 403, 403, 403, 201, 404, 201}},
+      // An image upload becomes a task of the (bbox) pool.
+      {"POST",
+       P("/api/v1/pools/", draft, "/images?name=table.png"),
+       MakePng(8, 6),
+       {401, 403, 403, 403, 201, 404, 201}},
       {"POST",
        P("/api/v1/pools/", toggled, "/open"),
        "",

@@ -1,6 +1,7 @@
 // v1 API handlers.
 #include "tessera/http/api.h"
 
+#include <sodium.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +21,7 @@
 #include "tessera/base/json_util.h"
 #include "tessera/base/status.h"
 #include "tessera/domain/task_types.h"
+#include "tessera/formats/image_info.h"
 #include "tessera/http/error_mapping.h"
 #include "tessera/transfer/exporters.h"
 #include "tessera/transfer/import_request.h"
@@ -107,6 +110,7 @@ std::string ContentTypeFor(const fs::path& p) {
   if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
   if (ext == ".png") return "image/png";
   if (ext == ".webp") return "image/webp";
+  if (ext == ".bmp") return "image/bmp";
   if (ext == ".gif") return "image/gif";
   if (ext == ".html") return "text/html; charset=utf-8";
   if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
@@ -276,6 +280,10 @@ class Api {
             if (!body.ok()) return ErrorResponse(body.status());
             return JsonOr(201, service_.AddTasks(p, PoolId(id), *body));
           }));
+    r.Add("POST", "/api/v1/pools/{id}/images",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            return UploadImage(req, p, PoolId(id));
+          }));
     r.Add("POST", "/api/v1/pools/{id}/open",
           WithId([this](Request&, const Principal& p, int64_t id) {
             return JsonOr(200, service_.OpenPool(p, PoolId(id)));
@@ -314,7 +322,11 @@ class Api {
             auto body = Body(req);
             if (!body.ok()) return ErrorResponse(body.status());
             std::string key = req.Header("idempotency-key").value_or("");
-            auto result = service_.Submit(p, ClaimId(id), *body, key);
+            // ?next=1: then claim the next task of the pool (own transaction).
+            auto result =
+                Flag(req, "next")
+                    ? service_.SubmitAndClaimNext(p, ClaimId(id), *body, key)
+                    : service_.Submit(p, ClaimId(id), *body, key);
             if (!result.ok()) return ErrorResponse(result.status());
             bool replay = result->value("replayed", false);
             if (!replay) metrics_.Inc("tessera_submissions_total", {});
@@ -431,6 +443,122 @@ class Api {
       return InvalidField(field, "must be a relative path in the media root");
     }
     return (fs::path(options_.media_root) / rel).string();
+  }
+
+  // Stores the request body as an image in the media root and makes it one
+  // task of `pool` (see docs/openapi.yaml, POST /pools/{id}/images).
+  Response UploadImage(Request& req, const Principal& p, PoolId pool) {
+    if (options_.media_root.empty()) {
+      return ErrorResponse(
+          InvalidField("media", "the server has no media root (--media)"));
+    }
+    if (absl::Status s = service_.CheckImageUpload(p, pool); !s.ok()) {
+      return ErrorResponse(s);
+    }
+    std::string name = req.Query("name").value_or("");
+    if (absl::Status s = ValidateUploadName(name); !s.ok()) {
+      return ErrorResponse(s);
+    }
+    if (req.body.empty()) {
+      return ErrorResponse(InvalidField("body", "must be the image's bytes"));
+    }
+    const std::string rel =
+        absl::StrCat("uploads/pool-", pool.value, "/",
+                     ContentDigest(req.body).substr(0, 12), "-", name);
+    if (!domain::IsSafeMediaReference(rel)) {
+      return ErrorResponse(InvalidField("name", "is not a safe file name"));
+    }
+    const fs::path full = fs::path(options_.media_root) / rel;
+    auto stored = StoreUpload(full, req.body);
+    if (!stored.ok()) return ErrorResponse(stored.status());
+    auto task = service_.AddImageTask(p, pool, rel, stored->size.width,
+                                      stored->size.height);
+    if (!task.ok() && stored->created) {
+      std::error_code ec;
+      fs::remove(full, ec);
+    }
+    return JsonOr(201, task);
+  }
+
+  // A file name for an upload: a basename with an image extension.
+  static absl::Status ValidateUploadName(const std::string& name) {
+    if (name.empty() || name.size() > 200) {
+      return InvalidField("name", "must be a file name of 1 to 200 bytes");
+    }
+    if (name.front() == '.' || absl::StrContains(name, "..")) {
+      return InvalidField("name", "must not start with '.' or contain '..'");
+    }
+    for (unsigned char c : name) {
+      if (c < 0x20 || c == 0x7f ||
+          absl::string_view("/\\:*?\"<>|%#").find(static_cast<char>(c)) !=
+              absl::string_view::npos) {
+        return InvalidField(
+            "name",
+            "must be a plain file name (no path, no special characters)");
+      }
+    }
+    std::string ext =
+        absl::AsciiStrToLower(fs::path(name).extension().string());
+    if (ext != ".jpg" && ext != ".jpeg" && ext != ".png" && ext != ".webp" &&
+        ext != ".bmp") {
+      return InvalidField("name",
+                          "must end in .jpg, .jpeg, .png, .webp or .bmp");
+    }
+    return absl::OkStatus();
+  }
+
+  // Hex BLAKE2b-256 of `bytes`.
+  static std::string ContentDigest(absl::string_view bytes) {
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof digest,
+                       reinterpret_cast<const unsigned char*>(bytes.data()),
+                       bytes.size(), nullptr, 0);
+    return absl::BytesToHexString(absl::string_view(
+        reinterpret_cast<const char*>(digest), sizeof digest));
+  }
+
+  struct StoredUpload {
+    formats::ImageSize size;
+    bool created = false;  // false: an identical earlier upload was reused
+  };
+
+  // Writes `bytes` to `full` through a temp file in the same folder (so a
+  // reader never sees half a file), after checking that they decode as an
+  // image. An existing file of that name (same content digest) is reused.
+  static absl::StatusOr<StoredUpload> StoreUpload(const fs::path& full,
+                                                  const std::string& bytes) {
+    std::error_code ec;
+    if (fs::is_regular_file(full, ec)) {
+      auto size = formats::ReadImageSize(full.string());
+      if (size.ok()) return StoredUpload{*size, false};
+    }
+    fs::create_directories(full.parent_path(), ec);
+    if (ec) return absl::InternalError("cannot create the upload folder");
+    std::string temp = (full.parent_path() / ".upload-XXXXXX").string();
+    int fd = ::mkstemp(temp.data());
+    if (fd < 0) return absl::InternalError("cannot create a temp file");
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    bool ok = done == bytes.size() && ::fsync(fd) == 0;
+    ok = ::close(fd) == 0 && ok;
+    if (!ok) {
+      ::unlink(temp.c_str());
+      return absl::ResourceExhaustedError("cannot write the image");
+    }
+    auto size = formats::ReadImageSize(temp);
+    if (!size.ok()) {
+      ::unlink(temp.c_str());
+      return InvalidField("body", "is not a readable image");
+    }
+    if (::rename(temp.c_str(), full.c_str()) != 0) {
+      ::unlink(temp.c_str());
+      return absl::InternalError("cannot store the image");
+    }
+    return StoredUpload{*size, true};
   }
 
   Response Import(Request& req, const Principal& p, PoolId pool) {

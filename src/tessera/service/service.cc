@@ -2,6 +2,7 @@
 #include "tessera/service/service.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -180,6 +181,40 @@ absl::StatusOr<WorkBody> ParseWorkBody(const json& body,
     return InvalidField("Idempotency-Key", "must be at most 200 characters");
   }
   return WorkBody{&*result, active_seconds};
+}
+
+// `amount_minor` x 3600 / `seconds` (> 0), rounded half up to the minor unit.
+int64_t PerHourMinor(int64_t amount_minor, int64_t seconds) {
+  const __int128 num = static_cast<__int128>(amount_minor) * 3600;
+  return static_cast<int64_t>((2 * num + seconds) / (2 * seconds));
+}
+
+// Digits after the decimal point of `currency`'s minor unit (ISO 4217).
+int MinorDigits(absl::string_view currency) {
+  static constexpr absl::string_view kNone[] = {
+      "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
+      "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"};
+  static constexpr absl::string_view kThree[] = {"BHD", "IQD", "JOD", "KWD",
+                                                 "LYD", "OMR", "TND"};
+  for (absl::string_view c : kNone) {
+    if (c == currency) return 0;
+  }
+  for (absl::string_view c : kThree) {
+    if (c == currency) return 3;
+  }
+  return 2;
+}
+
+// The caller's own submissions in a pool, by state (zeros without `w`).
+json MyWorkJson(const store::WorkTotals* w) {
+  store::WorkTotals none;
+  if (w == nullptr) w = &none;
+  return {{"submitted", w->submitted},
+          {"accepted", w->accepted},
+          {"rejected", w->rejected},
+          {"returned", w->returned},
+          {"in_review", w->in_review},
+          {"first_pass_accepted", w->first_pass_accepted}};
 }
 
 absl::StatusOr<json> ParseTaskSpec(const json& body, absl::string_view field) {
@@ -599,6 +634,63 @@ absl::StatusOr<json> Service::AddTasks(const Principal& p, PoolId pool_id,
               {"last_task_id", last}};
 }
 
+namespace {
+
+// A pool an uploaded image may become a task of.
+absl::StatusOr<domain::Pool> ImagePool(Tx& tx, const Principal& p,
+                                       PoolId pool_id) {
+  TS_ASSIGN_OR_RETURN(domain::Pool pool, OwnedPool(tx, p, pool_id));
+  if (pool.task_type != TaskType::kBbox &&
+      pool.task_type != TaskType::kClassify) {
+    return InvalidField("pool",
+                        "images can be uploaded to bbox and "
+                        "classify pools only");
+  }
+  if (pool.state == PoolState::kClosed) {
+    return FailedPrecondition("the pool is closed");
+  }
+  return pool;
+}
+
+}  // namespace
+
+absl::Status Service::CheckImageUpload(const Principal& p, PoolId pool_id) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
+  return Read([&](Tx& tx) -> absl::Status {
+    return ImagePool(tx, p, pool_id).status();
+  });
+}
+
+absl::StatusOr<json> Service::AddImageTask(const Principal& p, PoolId pool_id,
+                                           const std::string& image, int width,
+                                           int height) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kRequester));
+  const json data = {{"image", image}, {"width", width}, {"height", height}};
+  absl::Time now = clock_.Now();
+  TaskId id;
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(domain::Pool pool, ImagePool(tx, p, pool_id));
+    TS_RETURN_IF_ERROR(domain::ValidateTaskData(
+        pool.task_type, ParseStored(pool.config_json), data, "data"));
+    domain::Task task;
+    task.pool_id = pool_id;
+    task.data_json = data.dump();
+    task.open_slots = pool.overlap;
+    task.created_at = now;
+    TS_ASSIGN_OR_RETURN(id, tx.InsertTask(task));
+    return Audit(tx, p.id, "tasks.add", "pool", pool_id.value, nullptr,
+                 {{"count", 1},
+                  {"first_task_id", id.value},
+                  {"last_task_id", id.value},
+                  {"image", image}},
+                 now);
+  }));
+  return json{{"task_id", id.value},
+              {"image", image},
+              {"width", width},
+              {"height", height}};
+}
+
 absl::StatusOr<json> Service::OpenPool(const Principal& p, PoolId id) {
   absl::Time now = clock_.Now();
   domain::Pool pool;
@@ -639,7 +731,13 @@ absl::StatusOr<json> Service::ListPools(const Principal& p) {
   absl::Time now = clock_.Now();
   json out = json::array();
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    out = json::array();
     TS_ASSIGN_OR_RETURN(auto pools, tx.ListPools(std::nullopt));
+    TS_ASSIGN_OR_RETURN(auto accepted_by_pool, tx.ListAcceptedWorkByPool());
+    TS_ASSIGN_OR_RETURN(auto my_work, tx.ListAnnotatorWork(p.id));
+    absl::flat_hash_map<int64_t, const store::WorkTotals*> accepted, mine_by;
+    for (const auto& w : accepted_by_pool) accepted[w.pool_id.value] = &w;
+    for (const auto& w : my_work) mine_by[w.pool_id.value] = &w;
     absl::flat_hash_map<int64_t, bool> owned;
     for (const auto& pool : pools) {
       bool mine = false;
@@ -669,6 +767,21 @@ absl::StatusOr<json> Service::ListPools(const Principal& p) {
       j["can_claim"] = reasons.empty();
       j["reasons"] = reasons;
       j["owned"] = mine;
+      json estimate = nullptr;
+      if (auto it = accepted.find(pool.id.value);
+          it != accepted.end() && it->second->accepted > 0 &&
+          it->second->accepted_active_seconds > 0) {
+        // price x 3600 / (active seconds / accepted submissions).
+        const __int128 num = static_cast<__int128>(pool.price.amount_minor) *
+                             3600 * it->second->accepted;
+        const __int128 den = it->second->accepted_active_seconds;
+        estimate =
+            MoneyToJson({static_cast<int64_t>((2 * num + den) / (2 * den)),
+                         pool.price.currency});
+      }
+      j["hourly_estimate"] = std::move(estimate);
+      auto own = mine_by.find(pool.id.value);
+      j["my_work"] = MyWorkJson(own == mine_by.end() ? nullptr : own->second);
       out.push_back(std::move(j));
     }
     return absl::OkStatus();
@@ -799,6 +912,24 @@ absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
   return out;
 }
 
+absl::StatusOr<json> Service::SubmitAndClaimNext(
+    const Principal& p, ClaimId claim_id, const json& body,
+    absl::string_view idempotency_key) {
+  TS_ASSIGN_OR_RETURN(json out, Submit(p, claim_id, body, idempotency_key));
+  PoolId pool(out.value("pool_id", int64_t{0}));
+  absl::StatusOr<std::optional<ClaimResult>> next = Claim(p, pool);
+  if (!next.ok()) {
+    out["next"] = nullptr;
+    out["next_reason"] = std::string(next.status().message());
+  } else if (!*next) {
+    out["next"] = nullptr;
+    out["next_reason"] = "no task is left for you in this pool";
+  } else {
+    out["next"] = std::move((*next)->body);
+  }
+  return out;
+}
+
 absl::Status Service::Release(const Principal& p, ClaimId claim_id) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
   absl::Time now = clock_.Now();
@@ -911,7 +1042,37 @@ absl::StatusOr<json> Service::ListMySubmissions(
 absl::StatusOr<json> Service::Earnings(const Principal& p) {
   json balances = json::array();
   json entries = json::array();
+  json pools = json::array();
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
+    balances = json::array();
+    entries = json::array();
+    pools = json::array();
+    TS_ASSIGN_OR_RETURN(auto work, tx.ListAnnotatorWork(p.id));
+    if (!work.empty()) {
+      TS_ASSIGN_OR_RETURN(auto all_pools, tx.ListPools(std::nullopt));
+      absl::flat_hash_map<int64_t, const domain::Pool*> by_id;
+      for (const auto& pool : all_pools) by_id[pool.id.value] = &pool;
+      for (const auto& w : work) {
+        auto it = by_id.find(w.pool_id.value);
+        if (w.accepted == 0 || it == by_id.end()) continue;
+        const domain::Pool& pool = *it->second;
+        // Prices never change once a pool exists, so accepted x price is
+        // what the ledger paid.
+        Money earned{w.accepted * pool.price.amount_minor, pool.price.currency};
+        pools.push_back(
+            {{"pool_id", pool.id.value},
+             {"pool_name", pool.name},
+             {"accepted", w.accepted},
+             {"earned", MoneyToJson(earned)},
+             {"active_seconds", w.accepted_active_seconds},
+             {"hourly",
+              w.accepted_active_seconds > 0
+                  ? MoneyToJson({PerHourMinor(earned.amount_minor,
+                                              w.accepted_active_seconds),
+                                 earned.currency})
+                  : json(nullptr)}});
+      }
+    }
     TS_ASSIGN_OR_RETURN(auto accounts,
                         tx.ListAccounts(AccountKind::kAnnotator, p.id.value));
     for (const auto& [account, currency] : accounts) {
@@ -931,7 +1092,10 @@ absl::StatusOr<json> Service::Earnings(const Principal& p) {
   std::sort(entries.begin(), entries.end(), [](const json& a, const json& b) {
     return a["id"].get<int64_t>() > b["id"].get<int64_t>();
   });
-  return json{{"balance", main}, {"balances", balances}, {"entries", entries}};
+  return json{{"balance", main},
+              {"balances", balances},
+              {"entries", entries},
+              {"pools", pools}};
 }
 
 // ------------------------------------------------------------------ review
@@ -1084,6 +1248,7 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
 // --------------------------------------------------------- requester views
 
 absl::StatusOr<json> Service::PoolStats(const Principal& p, PoolId id) {
+  const absl::Time now = clock_.Now();
   json out;
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
     TS_ASSIGN_OR_RETURN(domain::Pool pool, OwnedPool(tx, p, id));
@@ -1102,6 +1267,42 @@ absl::StatusOr<json> Service::PoolStats(const Principal& p, PoolId id) {
                      : json(nullptr)},
            {"cost", MoneyToJson({s.accepted * pool.price.amount_minor,
                                  pool.price.currency})}};
+    // The last 48 clock hours, the current one last, empty hours included.
+    constexpr int kHours = 48;
+    const absl::Time hour_now =
+        absl::FromUnixSeconds(absl::ToUnixSeconds(now) / 3600 * 3600);
+    const absl::Time since = hour_now - absl::Hours(kHours - 1);
+    TS_ASSIGN_OR_RETURN(auto hours, tx.ListPoolHours(id, since));
+    json throughput = json::array();
+    size_t next = 0;
+    for (int i = 0; i < kHours; ++i) {
+      const absl::Time start = since + absl::Hours(i);
+      store::PoolHour h;
+      while (next < hours.size() && hours[next].start < start) ++next;
+      if (next < hours.size() && hours[next].start == start) h = hours[next];
+      throughput.push_back({{"start", Rfc3339(start)},
+                            {"submitted", h.submitted},
+                            {"accepted", h.accepted}});
+    }
+    out["throughput"] = std::move(throughput);
+    TS_ASSIGN_OR_RETURN(auto by_annotator, tx.ListAcceptedWorkByAnnotator(id));
+    json hourly = json::array();
+    const double unit = std::pow(10.0, MinorDigits(pool.price.currency));
+    for (const auto& w : by_annotator) {
+      if (w.accepted_active_seconds <= 0) continue;
+      hourly.push_back(PerHourMinor(w.accepted * pool.price.amount_minor,
+                                    w.accepted_active_seconds) /
+                       unit);
+    }
+    out["hourly_earnings"] = std::move(hourly);
+    TS_ASSIGN_OR_RETURN(auto budget, tx.FindAccount(AccountKind::kProject,
+                                                    pool.project_id.value,
+                                                    pool.price.currency));
+    int64_t remaining = 0;
+    if (budget) {
+      TS_ASSIGN_OR_RETURN(remaining, tx.Balance(*budget));
+    }
+    out["budget_remaining"] = MoneyToJson({remaining, pool.price.currency});
     return absl::OkStatus();
   }));
   return out;

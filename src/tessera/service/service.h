@@ -78,8 +78,21 @@ class Service {
   absl::StatusOr<json> OpenPool(const Principal& p, PoolId id);
   absl::StatusOr<json> ClosePool(const Principal& p, PoolId id);
   // Pools visible to the caller; for annotators each pool says whether they
-  // may work on it now and, if not, why.
+  // may work on it now and, if not, why. Each pool also has
+  // "hourly_estimate" (Money or null: price x 3600 / mean active seconds of
+  // the pool's accepted submissions) and "my_work" {submitted, accepted,
+  // rejected, returned, in_review, first_pass_accepted} (the caller's own).
+  // A fixed number of queries however many pools there are.
   absl::StatusOr<json> ListPools(const Principal& p);
+  // One task {"data": {image, width, height}} for an uploaded image the
+  // caller has stored at `image` (media-relative). Who may: as AddTasks; bbox
+  // and classify pools only (kInvalidArgument, field "pool", otherwise).
+  // Returns {task_id, image, width, height}. CheckImageUpload runs the same
+  // checks without writing (call it before storing the file).
+  absl::Status CheckImageUpload(const Principal& p, PoolId pool);
+  absl::StatusOr<json> AddImageTask(const Principal& p, PoolId pool,
+                                    const std::string& image, int width,
+                                    int height);
 
   // Work (annotator).
   absl::StatusOr<std::optional<ClaimResult>> Claim(const Principal& p,
@@ -89,6 +102,12 @@ class Service {
   absl::StatusOr<json> Submit(const Principal& p, ClaimId claim,
                               const json& body,
                               absl::string_view idempotency_key);
+  // Submit, then (in its own transaction) Claim in the same pool: adds
+  // "next" (Claim's {claim, task}, or null) and, when null, "next_reason".
+  // A failing claim never fails the submit.
+  absl::StatusOr<json> SubmitAndClaimNext(const Principal& p, ClaimId claim,
+                                          const json& body,
+                                          absl::string_view idempotency_key);
   absl::Status Release(const Principal& p, ClaimId claim);
   absl::StatusOr<json> Revise(const Principal& p, SubmissionId id,
                               const json& body,
@@ -97,6 +116,9 @@ class Service {
   // The caller's own submissions, optionally of one state.
   absl::StatusOr<json> ListMySubmissions(const Principal& p,
                                          std::optional<std::string> state);
+  // Balances and entries, plus "pools": per pool with accepted work
+  // {pool_id, pool_name, accepted, earned (Money), active_seconds, hourly
+  // (Money or null when active_seconds is 0)}.
   absl::StatusOr<json> Earnings(const Principal& p);
 
   // Review (reviewer).
@@ -105,7 +127,10 @@ class Service {
   absl::StatusOr<json> Review(const Principal& p, SubmissionId id,
                               const json& body);
 
-  // Requester views.
+  // Requester views. PoolStats includes "throughput" (the last 48 clock
+  // hours, oldest first: {start, submitted, accepted}), "hourly_earnings"
+  // (per annotator with accepted work and active time: earned per active
+  // hour as a decimal number in the price currency) and "budget_remaining".
   absl::StatusOr<json> PoolStats(const Principal& p, PoolId pool);
   // Accepted results of a pool as JSON lines (raw: one line per accepted
   // submission with its final round).

@@ -1182,6 +1182,225 @@ TEST_P(ServiceTest, ImportedDraftsReachTheAnnotatorAndExportsWalkThePool) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// ------------------------------------------------------- work statistics
+
+// The pool of `pools` (a ListPools body) with id `id`, or null.
+json PoolItem(const json& pools, PoolId id) {
+  for (const json& p : pools["pools"]) {
+    if (p["id"] == id.value) return p;
+  }
+  return nullptr;
+}
+
+json Cny(int64_t minor) {
+  return {{"amount_minor", minor}, {"currency", "CNY"}};
+}
+
+TEST_P(ServiceTest, EarningsPoolListAndStatsCountWorkPerPoolAndHour) {
+  TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal ann, NewUser("ann", {"annotator"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal ann2, NewUser("ann2", {"annotator"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal rev, NewUser("rev", {"reviewer"}));
+  TS_ASSERT_OK_AND_ASSIGN(ProjectId project, NewProject(req, 10'000));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId pool, OpenBboxPool(req, project, 4));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId idle,
+                          OpenBboxPool(req, project, 1, BboxPool(100)));
+  auto submit = [&](const Principal& a, int64_t seconds) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(json c, ClaimTask(a, pool));
+    return svc()
+        .Submit(a, ClaimIdOf(c),
+                {{"result", BboxResult(10)}, {"active_seconds", seconds}}, "")
+        .status();
+  };
+  auto review = [&](const json& body) -> absl::StatusOr<SubmissionId> {
+    TS_ASSIGN_OR_RETURN(SubmissionId id, LeaseReview(rev, pool));
+    TS_RETURN_IF_ERROR(svc().Review(rev, id, body).status());
+    return id;
+  };
+  const json accept = {{"verdict", "accept"}};
+
+  // Hour 0 (22:xx UTC): two first submissions.
+  TS_ASSERT_OK(submit(ann, 60));
+  TS_ASSERT_OK(submit(ann2, 120));
+  // Hour 1: one accepted, one rejected; a returned and revised one.
+  clock_.Advance(absl::Hours(1));
+  TS_ASSERT_OK(review(accept).status());
+  TS_ASSERT_OK(review({{"verdict", "reject"}}).status());
+  TS_ASSERT_OK(submit(ann, 30));
+  TS_ASSERT_OK_AND_ASSIGN(
+      SubmissionId returned,
+      review({{"verdict", "revise"}, {"comments", {{{"text", "tighter"}}}}}));
+  TS_ASSERT_OK(svc()
+                   .Revise(ann, returned,
+                           {{"result", BboxResult(12)}, {"active_seconds", 90}},
+                           "")
+                   .status());
+  // Hour 2: the revision and a zero-time submission accepted.
+  clock_.Advance(absl::Hours(1));
+  TS_ASSERT_OK(review(accept).status());
+  TS_ASSERT_OK(submit(ann2, 0));
+  TS_ASSERT_OK(review(accept).status());
+
+  // ann: 2 accepted x 250 over 60 + 30 + 90 s = 10000 fen an hour.
+  TS_ASSERT_OK_AND_ASSIGN(json earnings, svc().Earnings(ann));
+  ASSERT_EQ(earnings["pools"].size(), 1u) << earnings.dump();
+  EXPECT_EQ(earnings["pools"][0], json({{"pool_id", pool.value},
+                                        {"pool_name", "boxes"},
+                                        {"accepted", 2},
+                                        {"earned", Cny(500)},
+                                        {"active_seconds", 180},
+                                        {"hourly", Cny(10'000)}}));
+  EXPECT_EQ(earnings["balance"], Cny(500));  // the old keys stay
+  // ann2: accepted work without active time has no hourly rate.
+  TS_ASSERT_OK_AND_ASSIGN(json earnings2, svc().Earnings(ann2));
+  ASSERT_EQ(earnings2["pools"].size(), 1u) << earnings2.dump();
+  EXPECT_EQ(earnings2["pools"][0]["earned"], Cny(250));
+  EXPECT_EQ(earnings2["pools"][0]["active_seconds"], 0);
+  EXPECT_TRUE(earnings2["pools"][0]["hourly"].is_null());
+  TS_ASSERT_OK_AND_ASSIGN(json none, svc().Earnings(rev));
+  EXPECT_EQ(none["pools"], json::array());
+
+  // The pool list: 3 accepted over 180 s → 60 s each → 250 x 60 an hour.
+  TS_ASSERT_OK_AND_ASSIGN(json pools, svc().ListPools(ann));
+  json item = PoolItem(pools, pool);
+  ASSERT_FALSE(item.is_null()) << pools.dump();
+  EXPECT_EQ(item["hourly_estimate"], Cny(15'000));
+  EXPECT_EQ(item["my_work"], json({{"submitted", 2},
+                                   {"accepted", 2},
+                                   {"rejected", 0},
+                                   {"returned", 0},
+                                   {"in_review", 0},
+                                   {"first_pass_accepted", 1}}));
+  EXPECT_TRUE(item.contains("can_claim"));  // the old keys stay
+  json idle_item = PoolItem(pools, idle);
+  ASSERT_FALSE(idle_item.is_null());
+  EXPECT_TRUE(idle_item["hourly_estimate"].is_null());
+  EXPECT_EQ(idle_item["my_work"]["submitted"], 0);
+  TS_ASSERT_OK_AND_ASSIGN(json pools2, svc().ListPools(ann2));
+  EXPECT_EQ(PoolItem(pools2, pool)["my_work"],
+            json({{"submitted", 2},
+                  {"accepted", 1},
+                  {"rejected", 1},
+                  {"returned", 0},
+                  {"in_review", 0},
+                  {"first_pass_accepted", 1}}));
+
+  // Stats: 48 hours ending with the current one (00:00 UTC).
+  TS_ASSERT_OK_AND_ASSIGN(json stats, svc().PoolStats(req, pool));
+  const json& hours = stats["throughput"];
+  ASSERT_EQ(hours.size(), 48u);
+  const absl::Time now_hour =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(clock_.Now()) / 3600 * 3600);
+  EXPECT_EQ(hours[47]["start"], Rfc3339(now_hour));
+  EXPECT_EQ(hours[0]["start"], Rfc3339(now_hour - absl::Hours(47)));
+  EXPECT_EQ(hours[45], json({{"start", Rfc3339(now_hour - absl::Hours(2))},
+                             {"submitted", 2},
+                             {"accepted", 0}}));
+  EXPECT_EQ(hours[46]["submitted"], 2);  // a submission and its revision
+  EXPECT_EQ(hours[46]["accepted"], 1);
+  EXPECT_EQ(hours[47]["submitted"], 1);
+  EXPECT_EQ(hours[47]["accepted"], 2);
+  int64_t submitted = 0;
+  for (const json& h : hours) submitted += h["submitted"].get<int64_t>();
+  EXPECT_EQ(submitted, 5);
+  EXPECT_EQ(stats["hourly_earnings"], json::array({100.0}));
+  EXPECT_EQ(stats["budget_remaining"], Cny(10'000 - 750));
+  EXPECT_EQ(stats["cost"], Cny(750));  // the old keys stay
+  // Two days later the old hours have left the window.
+  clock_.Advance(absl::Hours(48));
+  TS_ASSERT_OK_AND_ASSIGN(json later, svc().PoolStats(req, pool));
+  for (const json& h : later["throughput"]) {
+    EXPECT_EQ(h["submitted"], 0) << h.dump();
+    EXPECT_EQ(h["accepted"], 0) << h.dump();
+  }
+}
+
+TEST_P(ServiceTest, SubmitAndClaimNextClaimsInTheSamePool) {
+  TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal ann, NewUser("ann", {"annotator"}));
+  TS_ASSERT_OK_AND_ASSIGN(ProjectId project, NewProject(req, 10'000));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId other, OpenBboxPool(req, project, 2));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId pool, OpenBboxPool(req, project, 3));
+  TS_ASSERT_OK_AND_ASSIGN(json first, ClaimTask(ann, pool));
+  const json work = {{"result", BboxResult(10)}};
+
+  TS_ASSERT_OK_AND_ASSIGN(
+      json out, svc().SubmitAndClaimNext(ann, ClaimIdOf(first), work, "k1"));
+  EXPECT_EQ(out["state"], "pending_review");
+  ASSERT_TRUE(out["next"].is_object()) << out.dump();
+  EXPECT_FALSE(out.contains("next_reason"));
+  EXPECT_EQ(out["next"]["claim"]["pool_id"], pool.value);
+  EXPECT_NE(TaskIdOf(out["next"]), TaskIdOf(first));
+  const ClaimId second = ClaimIdOf(out["next"]);
+  // A retried request replays the submit and resumes the same next claim.
+  TS_ASSERT_OK_AND_ASSIGN(
+      json replay, svc().SubmitAndClaimNext(ann, ClaimIdOf(first), work, "k1"));
+  EXPECT_EQ(replay["replayed"], true);
+  EXPECT_EQ(replay["id"], out["id"]);
+  EXPECT_EQ(ClaimIdOf(replay["next"]), second);
+
+  // A failing claim (closed pool) never fails the submit.
+  TS_ASSERT_OK(svc().ClosePool(req, pool).status());
+  TS_ASSERT_OK_AND_ASSIGN(json last,
+                          svc().SubmitAndClaimNext(ann, second, work, ""));
+  EXPECT_EQ(last["state"], "pending_review");
+  EXPECT_TRUE(last["next"].is_null());
+  EXPECT_THAT(last["next_reason"].get<std::string>(), HasSubstr("closed"));
+  TS_ASSERT_OK_AND_ASSIGN(domain::Claim stored, StoredClaim(second));
+  EXPECT_EQ(stored.state, domain::ClaimState::kSubmitted);
+
+  // No task left: next is null with a reason.
+  TS_ASSERT_OK_AND_ASSIGN(json a, ClaimTask(ann, other));
+  TS_ASSERT_OK_AND_ASSIGN(
+      json b, svc().SubmitAndClaimNext(ann, ClaimIdOf(a), work, ""));
+  ASSERT_TRUE(b["next"].is_object());
+  TS_ASSERT_OK_AND_ASSIGN(
+      json c, svc().SubmitAndClaimNext(ann, ClaimIdOf(b["next"]), work, ""));
+  EXPECT_TRUE(c["next"].is_null());
+  EXPECT_THAT(c["next_reason"].get<std::string>(), HasSubstr("no task"));
+  // A failing submit still fails, and claims nothing.
+  absl::Status again =
+      svc().SubmitAndClaimNext(ann, ClaimIdOf(a), work, "").status();
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+}
+
+TEST_P(ServiceTest, ImageTasksOnlyForTheOwnerOfABboxOrClassifyPool) {
+  TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal other, NewUser("other", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal ann, NewUser("ann", {"annotator"}));
+  TS_ASSERT_OK_AND_ASSIGN(ProjectId project, NewProject(req, 0));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId pool, NewPool(req, project, BboxPool()));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId rating, NewPool(req, project, RatingPool(2)));
+
+  EXPECT_EQ(svc().CheckImageUpload(ann, pool).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(svc().CheckImageUpload(other, pool).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(FieldOf(svc().CheckImageUpload(req, rating)), "pool");
+  EXPECT_EQ(FieldOf(svc().AddImageTask(req, rating, "a.png", 4, 3).status()),
+            "pool");
+  TS_ASSERT_OK(svc().CheckImageUpload(req, pool));
+  TS_ASSERT_OK_AND_ASSIGN(
+      json added,
+      svc().AddImageTask(req, pool, "uploads/pool-1/x.png", 64, 48));
+  EXPECT_EQ(added["image"], "uploads/pool-1/x.png");
+  EXPECT_EQ(added["width"], 64);
+  EXPECT_EQ(added["height"], 48);
+  domain::Task task;
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(task,
+                        tx.GetTask(TaskId(added["task_id"].get<int64_t>())));
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(task.pool_id, pool);
+  EXPECT_EQ(
+      json::parse(task.data_json),
+      json({{"image", "uploads/pool-1/x.png"}, {"width", 64}, {"height", 48}}));
+  TS_ASSERT_OK(svc().ClosePool(req, pool).status());
+  EXPECT_EQ(svc().CheckImageUpload(req, pool).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 #ifdef TESSERA_SERVICE_TEST_POSTGRES
 #define TESSERA_SERVICE_TEST_STORE store::PostgresStoreFactory()
 #else

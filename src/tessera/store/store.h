@@ -52,6 +52,28 @@ struct PoolStats {
   int64_t first_pass_accepted = 0;
 };
 
+// Submissions of one annotator in one pool (or of one pool, or of one
+// annotator in a pool), counted by state. `accepted_active_seconds` sums
+// active_seconds over every round of the accepted ones.
+struct WorkTotals {
+  PoolId pool_id;
+  UserId annotator_id;    // unset (0) when the totals span annotators
+  int64_t submitted = 0;  // all submissions, any state
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  int64_t returned = 0;
+  int64_t in_review = 0;  // pending_review + in_review
+  int64_t first_pass_accepted = 0;
+  int64_t accepted_active_seconds = 0;
+};
+
+// Activity of a pool in one clock hour (UTC).
+struct PoolHour {
+  absl::Time start;       // the hour's first instant
+  int64_t submitted = 0;  // rounds submitted in the hour
+  int64_t accepted = 0;   // submissions accepted in the hour
+};
+
 // One stored quality snapshot of a pool (see service/quality.h for `body`).
 struct QualitySnapshot {
   int64_t id = 0;
@@ -121,6 +143,22 @@ class Tx {
   // Scheduled pools whose opens_at is at or before `now`.
   virtual absl::StatusOr<std::vector<PoolId>> ListDuePools(absl::Time now) = 0;
   virtual absl::StatusOr<PoolStats> GetPoolStats(PoolId id) = 0;
+  // Work totals with GROUP BY queries (never a row per submission):
+  // per pool of `annotator`'s submissions (pools where they have none are
+  // absent), by pool id.
+  virtual absl::StatusOr<std::vector<WorkTotals>> ListAnnotatorWork(
+      UserId annotator) = 0;
+  // Per pool over every annotator (annotator_id unset), only pools with
+  // accepted submissions, by pool id.
+  virtual absl::StatusOr<std::vector<WorkTotals>> ListAcceptedWorkByPool() = 0;
+  // Per annotator with accepted submissions in `pool`, by annotator id.
+  virtual absl::StatusOr<std::vector<WorkTotals>> ListAcceptedWorkByAnnotator(
+      PoolId pool) = 0;
+  // The clock hours from the one containing `since` on in which `pool` had
+  // submitted rounds or acceptances, oldest first (hours with neither are
+  // absent).
+  virtual absl::StatusOr<std::vector<PoolHour>> ListPoolHours(
+      PoolId pool, absl::Time since) = 0;
 
   // Tasks.
   virtual absl::StatusOr<TaskId> InsertTask(const domain::Task& task) = 0;

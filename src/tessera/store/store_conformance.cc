@@ -973,6 +973,137 @@ TEST_P(StoreConformanceTest, ListSubmissionsFiltersAndPages) {
   }));
 }
 
+TEST_P(StoreConformanceTest, WorkTotalsAndPoolHoursAreGroupedPerPool) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 3, 2));
+  const UserId a0 = w.annotators[0], a1 = w.annotators[1];
+  const absl::Time hour0 =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(T0()) / 3600 * 3600);
+  PoolId other;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    // One submission with its rounds: {active seconds, submitted after T0,
+    // verdict, reviewed after T0}.
+    struct R {
+      int64_t seconds;
+      absl::Duration at;
+      std::optional<domain::Verdict> verdict;
+      absl::Duration reviewed;
+    };
+    auto submit = [&](PoolId pool, TaskId task, UserId who,
+                      SubmissionState state, bool first_pass,
+                      std::vector<R> rounds) -> absl::Status {
+      Claim c = MakeClaim(task, pool, who, ClaimState::kSubmitted);
+      TS_ASSIGN_OR_RETURN(ClaimId cid, tx.InsertClaim(c));
+      Submission sub = MakeSubmission(c, cid, state);
+      sub.round = static_cast<int>(rounds.size());
+      sub.first_pass = first_pass;
+      TS_ASSIGN_OR_RETURN(SubmissionId sid, tx.InsertSubmission(sub));
+      for (size_t i = 0; i < rounds.size(); ++i) {
+        Round r;
+        r.submission_id = sid;
+        r.round = static_cast<int>(i + 1);
+        r.result_json = "{}";
+        r.active_seconds = rounds[i].seconds;
+        r.submitted_at = T0() + rounds[i].at;
+        r.verdict = rounds[i].verdict;
+        if (r.verdict) {
+          r.reviewer_id = w.requester;
+          r.reviewed_at = T0() + rounds[i].reviewed;
+        }
+        r.comments_json = "[]";
+        TS_RETURN_IF_ERROR(tx.InsertRound(r));
+      }
+      return absl::OkStatus();
+    };
+    const absl::Duration h = absl::Hours(1), zero = absl::ZeroDuration();
+    TS_RETURN_IF_ERROR(submit(w.pool, w.tasks[0], a0,
+                              SubmissionState::kAccepted, true,
+                              {{10, zero, Verdict::kAccept, h}}));
+    TS_RETURN_IF_ERROR(submit(w.pool, w.tasks[1], a0,
+                              SubmissionState::kAccepted, false,
+                              {{20, zero, Verdict::kRevise, h / 2},
+                               {30, h, Verdict::kAccept, 2 * h}}));
+    TS_RETURN_IF_ERROR(submit(w.pool, w.tasks[2], a0,
+                              SubmissionState::kReturned, false,
+                              {{5, zero, Verdict::kRevise, h / 2}}));
+    TS_RETURN_IF_ERROR(submit(w.pool, w.tasks[0], a1,
+                              SubmissionState::kRejected, false,
+                              {{7, zero, Verdict::kReject, h / 2}}));
+    TS_RETURN_IF_ERROR(submit(w.pool, w.tasks[1], a1,
+                              SubmissionState::kAccepted, true,
+                              {{0, zero, Verdict::kAccept, h}}));
+    // Pending work in another pool counts for a0 there, nowhere else.
+    TS_ASSIGN_OR_RETURN(other, tx.InsertPool(MakePool(w.project, 1)));
+    TS_ASSIGN_OR_RETURN(TaskId t, tx.InsertTask(MakeTask(other, 1)));
+    return submit(other, t, a0, SubmissionState::kPendingReview, false,
+                  {{100, zero, std::nullopt, zero}});
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto mine, tx.ListAnnotatorWork(a0));
+    EXPECT_EQ(mine.size(), 2u);
+    if (mine.size() == 2) {
+      const WorkTotals& p = mine[0];
+      EXPECT_EQ(p.pool_id, w.pool);
+      EXPECT_EQ(p.annotator_id, a0);
+      EXPECT_EQ(p.submitted, 3);
+      EXPECT_EQ(p.accepted, 2);
+      EXPECT_EQ(p.returned, 1);
+      EXPECT_EQ(p.rejected, 0);
+      EXPECT_EQ(p.in_review, 0);
+      EXPECT_EQ(p.first_pass_accepted, 1);
+      EXPECT_EQ(p.accepted_active_seconds, 60);  // 10 + 20 + 30
+      EXPECT_EQ(mine[1].pool_id, other);
+      EXPECT_EQ(mine[1].submitted, 1);
+      EXPECT_EQ(mine[1].in_review, 1);
+      EXPECT_EQ(mine[1].accepted_active_seconds, 0);
+    }
+    TS_ASSIGN_OR_RETURN(auto none, tx.ListAnnotatorWork(w.requester));
+    EXPECT_TRUE(none.empty());
+    TS_ASSIGN_OR_RETURN(auto by_pool, tx.ListAcceptedWorkByPool());
+    EXPECT_EQ(by_pool.size(), 1u);
+    if (by_pool.size() == 1) {
+      EXPECT_EQ(by_pool[0].pool_id, w.pool);
+      EXPECT_EQ(by_pool[0].accepted, 3);
+      EXPECT_EQ(by_pool[0].accepted_active_seconds, 60);
+    }
+    TS_ASSIGN_OR_RETURN(auto by_annotator,
+                        tx.ListAcceptedWorkByAnnotator(w.pool));
+    EXPECT_EQ(by_annotator.size(), 2u);
+    if (by_annotator.size() == 2) {
+      EXPECT_EQ(by_annotator[0].annotator_id, a0);
+      EXPECT_EQ(by_annotator[0].accepted, 2);
+      EXPECT_EQ(by_annotator[0].accepted_active_seconds, 60);
+      EXPECT_EQ(by_annotator[1].annotator_id, a1);
+      EXPECT_EQ(by_annotator[1].accepted, 1);
+      EXPECT_EQ(by_annotator[1].accepted_active_seconds, 0);
+    }
+    TS_ASSIGN_OR_RETURN(auto elsewhere, tx.ListAcceptedWorkByAnnotator(other));
+    EXPECT_TRUE(elsewhere.empty());
+
+    TS_ASSIGN_OR_RETURN(auto hours, tx.ListPoolHours(w.pool, T0()));
+    EXPECT_EQ(hours.size(), 3u);
+    if (hours.size() == 3) {
+      EXPECT_EQ(hours[0].start, hour0);
+      EXPECT_EQ(hours[0].submitted, 5);
+      EXPECT_EQ(hours[0].accepted, 0);
+      EXPECT_EQ(hours[1].start, hour0 + absl::Hours(1));
+      EXPECT_EQ(hours[1].submitted, 1);
+      EXPECT_EQ(hours[1].accepted, 2);
+      EXPECT_EQ(hours[2].start, hour0 + absl::Hours(2));
+      EXPECT_EQ(hours[2].submitted, 0);
+      EXPECT_EQ(hours[2].accepted, 1);
+    }
+    // `since` within an hour includes that whole hour.
+    TS_ASSIGN_OR_RETURN(auto later,
+                        tx.ListPoolHours(w.pool, T0() + absl::Minutes(70)));
+    EXPECT_EQ(later.size(), 2u);
+    if (!later.empty()) EXPECT_EQ(later[0].start, hour0 + absl::Hours(1));
+    TS_ASSIGN_OR_RETURN(auto future,
+                        tx.ListPoolHours(w.pool, T0() + absl::Hours(3)));
+    EXPECT_TRUE(future.empty());
+    return absl::OkStatus();
+  }));
+}
+
 TEST_P(StoreConformanceTest,
        FindReviewableSubmissionNeverOwnWorkAndReleasesLapsedLeases) {
   // Users: a0, a1 annotate; a2 reviews but also annotates.

@@ -1,6 +1,7 @@
 // The store port written once in SQL over SqlConn; the drivers supply the
 // dialect. Keep statements portable between SQLite 3.40 and PostgreSQL 15.
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -258,6 +259,12 @@ QualitySnapshot RowToSnapshot(const SqlRow& r) {
   return q;
 }
 
+// How many submissions a join of submissions with all their rounds covers
+// (each has exactly one round 1; cheaper than COUNT(DISTINCT s.id)).
+constexpr const char* kSubmissionsAmongRounds =
+    "CAST(COALESCE(SUM(CASE WHEN r.round = 1 THEN 1 ELSE 0 END), 0) AS "
+    "BIGINT)";
+
 // PoolInputMark::mark over the submissions in scope (an aggregate).
 constexpr const char* kInputMark =
     "CAST(COALESCE(SUM(round), 0) + COALESCE(SUM(CASE WHEN state = "
@@ -448,6 +455,123 @@ class SqlTx final : public Tx {
     s.rejected = n.rejected;
     s.first_pass_accepted = n.first_pass_accepted;
     return s;
+  }
+  absl::StatusOr<std::vector<WorkTotals>> ListAnnotatorWork(
+      UserId annotator) override {
+    TS_ASSIGN_OR_RETURN(
+        auto counts,
+        Q("SELECT pool_id, state, COUNT(*), "
+          "CAST(COALESCE(SUM(first_pass), 0) AS BIGINT) FROM submissions "
+          "WHERE annotator_id = ? GROUP BY pool_id, state ORDER BY pool_id",
+          {annotator.value}));
+    TS_ASSIGN_OR_RETURN(
+        auto seconds,
+        Q("SELECT s.pool_id, CAST(COALESCE(SUM(r.active_seconds), 0) AS "
+          "BIGINT) FROM submissions s JOIN rounds r ON r.submission_id = s.id "
+          "WHERE s.annotator_id = ? AND s.state = 'accepted' GROUP BY "
+          "s.pool_id",
+          {annotator.value}));
+    std::vector<WorkTotals> out;
+    for (const SqlRow& r : counts) {
+      const PoolId pool(Int(r[0]));
+      if (out.empty() || out.back().pool_id != pool) {
+        out.emplace_back();
+        out.back().pool_id = pool;
+        out.back().annotator_id = annotator;
+      }
+      WorkTotals& w = out.back();
+      const std::string state = Text(r[1]);
+      const int64_t count = Int(r[2]);
+      w.submitted += count;
+      if (state == "pending_review" || state == "in_review") {
+        w.in_review += count;
+      } else if (state == "returned") {
+        w.returned = count;
+      } else if (state == "accepted") {
+        w.accepted = count;
+        w.first_pass_accepted = Int(r[3]);
+      } else if (state == "rejected") {
+        w.rejected = count;
+      }
+    }
+    for (const SqlRow& r : seconds) {
+      const PoolId pool(Int(r[0]));
+      for (WorkTotals& w : out) {
+        if (w.pool_id == pool) w.accepted_active_seconds = Int(r[1]);
+      }
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<WorkTotals>> ListAcceptedWorkByPool() override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat(
+              "SELECT s.pool_id, ", kSubmissionsAmongRounds,
+              ", CAST(COALESCE(SUM(r.active_seconds), 0) AS BIGINT) FROM "
+              "submissions s JOIN rounds r ON r.submission_id = s.id WHERE "
+              "s.state = 'accepted' GROUP BY s.pool_id ORDER BY s.pool_id"),
+          {}));
+    std::vector<WorkTotals> out;
+    for (const SqlRow& r : rows) {
+      WorkTotals& w = out.emplace_back();
+      w.pool_id = PoolId(Int(r[0]));
+      w.submitted = w.accepted = Int(r[1]);
+      w.accepted_active_seconds = Int(r[2]);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<WorkTotals>> ListAcceptedWorkByAnnotator(
+      PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        // `+`: group in a temp b-tree after the (pool_id, state) index
+        // search; without it SQLite walks the whole annotator index.
+        Q(absl::StrCat(
+              "SELECT +s.annotator_id, ", kSubmissionsAmongRounds,
+              ", CAST(COALESCE(SUM(r.active_seconds), 0) AS BIGINT) FROM "
+              "submissions s JOIN rounds r ON r.submission_id = s.id WHERE "
+              "s.pool_id = ? AND s.state = 'accepted' GROUP BY "
+              "+s.annotator_id ORDER BY 1"),
+          {pool.value}));
+    std::vector<WorkTotals> out;
+    for (const SqlRow& r : rows) {
+      WorkTotals& w = out.emplace_back();
+      w.pool_id = pool;
+      w.annotator_id = UserId(Int(r[0]));
+      w.submitted = w.accepted = Int(r[1]);
+      w.accepted_active_seconds = Int(r[2]);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<PoolHour>> ListPoolHours(
+      PoolId pool, absl::Time since) override {
+    constexpr int64_t kHourMicros = int64_t{3600} * 1000 * 1000;
+    int64_t from = Micros(since);
+    from -= ((from % kHourMicros) + kHourMicros) % kHourMicros;
+    // Hour numbers since the epoch (times are never negative here).
+    TS_ASSIGN_OR_RETURN(
+        auto submitted,
+        Q("SELECT r.submitted_at / 3600000000, COUNT(*) FROM rounds r JOIN "
+          "submissions s ON s.id = r.submission_id WHERE s.pool_id = ? AND "
+          "r.submitted_at >= ? GROUP BY 1 ORDER BY 1",
+          {pool.value, from}));
+    TS_ASSIGN_OR_RETURN(
+        auto accepted,
+        Q("SELECT r.reviewed_at / 3600000000, COUNT(*) FROM rounds r JOIN "
+          "submissions s ON s.id = r.submission_id WHERE s.pool_id = ? AND "
+          "r.verdict = ? AND r.reviewed_at >= ? GROUP BY 1 ORDER BY 1",
+          {pool.value, std::string(domain::ToString(domain::Verdict::kAccept)),
+           from}));
+    std::map<int64_t, PoolHour> hours;
+    for (const SqlRow& r : submitted) hours[Int(r[0])].submitted = Int(r[1]);
+    for (const SqlRow& r : accepted) hours[Int(r[0])].accepted = Int(r[1]);
+    std::vector<PoolHour> out;
+    out.reserve(hours.size());
+    for (auto& [hour, h] : hours) {
+      h.start = FromMicros(hour * kHourMicros);
+      out.push_back(h);
+    }
+    return out;
   }
 
   // Tasks.
