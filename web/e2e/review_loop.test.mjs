@@ -55,7 +55,7 @@ test("return with an anchored comment, resubmit, accept, get paid", async () => 
   // The reviewer returns it with a comment on the second sentence.
   const reviewer = await newPage(browser);
   await signIn(reviewer, server, USERS.reviewer);
-  await reviewer.getByRole("link", { name: "Review" }).click();
+  await reviewer.getByRole("link", { name: "Review", exact: true }).click();
   await reviewer.getByRole("button", { name: `Review: ${pool.name}` }).click();
   await reviewer.getByLabel("Rewritten response").waitFor();
   await selectText(reviewer, "Rewritten response", SENTENCE);
@@ -74,7 +74,7 @@ test("return with an anchored comment, resubmit, accept, get paid", async () => 
   // The annotator sees the comment on that sentence and resubmits.
   const annotator = await newPage(browser);
   await signIn(annotator, server, USERS.annotator);
-  await annotator.getByRole("link", { name: "Returned" }).click();
+  await annotator.getByRole("link", { name: "Returned", exact: true }).click();
   await annotator.getByRole("link", { name: `Revise task ${sub.task_id}` }).click();
   const mark = annotator.getByLabel("Your last round with comments").locator("mark");
   await mark.waitFor();
@@ -101,7 +101,7 @@ test("return with an anchored comment, resubmit, accept, get paid", async () => 
   // Paid: the balance grew by the pool's price, on the API and on the page.
   const afterBalance = (await wang.get("/me/earnings")).balance;
   assert.equal(afterBalance.amount_minor - before.amount_minor, pool.price.amount_minor);
-  await annotator.getByRole("link", { name: "Earnings" }).click();
+  await annotator.getByRole("link", { name: "Earnings", exact: true }).click();
   const shown = await annotator.getByLabel("Balance").textContent();
   assert.equal(shown, `${(afterBalance.amount_minor / 100).toFixed(2)} CNY`);
   await screenshot(annotator, "earnings");
