@@ -10,6 +10,7 @@
 #include "nlohmann/json.hpp"
 #include "tessera/base/json_util.h"
 #include "tessera/base/status.h"
+#include "tessera/domain/workforce.h"
 
 namespace tessera::domain {
 namespace {
@@ -260,6 +261,11 @@ absl::StatusOr<json> NormalizePoolConfig(TaskType type, const json& config_in,
                                                 F(field, "preannotate")));
       }
       break;
+  }
+  if (auto w = config.find("workforce"); w != config.end()) {
+    TS_ASSIGN_OR_RETURN(WorkforceSettings settings,
+                        ParseWorkforce(*w, F(field, "workforce")));
+    *w = WorkforceToJson(settings);
   }
   return config;
 }

@@ -174,6 +174,129 @@ CREATE TABLE preannotations (
 CREATE INDEX preannotations_pool ON preannotations(pool_id, task_id);
 )sql";
 
+// The workforce loop (issue 6): background and skills, trials, gold checks,
+// why each claim went where it did, blocks, standing history, appeals,
+// hourly-floor top-ups, guideline flags, and the key that signs work records.
+constexpr const char* kV5 = R"sql(
+CREATE TABLE profiles (
+  user_id INTEGER PRIMARY KEY REFERENCES users(id),
+  domains TEXT NOT NULL,
+  profession TEXT NOT NULL,
+  education TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  verified_by INTEGER REFERENCES users(id),
+  verified_at INTEGER
+);
+CREATE TABLE skills (
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  skill TEXT NOT NULL,
+  granted_by INTEGER NOT NULL REFERENCES users(id),
+  reason TEXT NOT NULL,
+  granted_at INTEGER NOT NULL,
+  revoked_by INTEGER REFERENCES users(id),
+  revoked_at INTEGER,
+  PRIMARY KEY (user_id, skill)
+);
+CREATE TABLE trial_tasks (
+  id INTEGER PRIMARY KEY,
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  data TEXT NOT NULL,
+  gold TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX trial_tasks_pool ON trial_tasks(pool_id, id);
+CREATE TABLE trial_attempts (
+  id INTEGER PRIMARY KEY,
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  annotator_id INTEGER NOT NULL REFERENCES users(id),
+  state TEXT NOT NULL,
+  score DOUBLE PRECISION,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX trial_attempts_annotator ON trial_attempts(annotator_id, pool_id, id);
+CREATE TABLE trial_answers (
+  attempt_id INTEGER NOT NULL REFERENCES trial_attempts(id),
+  trial_task_id INTEGER NOT NULL REFERENCES trial_tasks(id),
+  result TEXT NOT NULL,
+  score DOUBLE PRECISION,
+  feedback TEXT NOT NULL,
+  active_seconds INTEGER NOT NULL,
+  submitted_at INTEGER NOT NULL,
+  graded_by INTEGER REFERENCES users(id),
+  graded_at INTEGER,
+  PRIMARY KEY (attempt_id, trial_task_id)
+);
+CREATE TABLE gold_checks (
+  submission_id INTEGER PRIMARY KEY REFERENCES submissions(id),
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  annotator_id INTEGER NOT NULL REFERENCES users(id),
+  score DOUBLE PRECISION NOT NULL,
+  passed INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX gold_checks_annotator ON gold_checks(annotator_id, created_at);
+ALTER TABLE claims ADD COLUMN reason TEXT;
+CREATE INDEX claims_annotator_day ON claims(annotator_id, pool_id, created_at);
+CREATE TABLE blocks (
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  annotator_id INTEGER NOT NULL REFERENCES users(id),
+  reason TEXT NOT NULL,
+  created_by INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, annotator_id)
+);
+CREATE TABLE standing_history (
+  id INTEGER PRIMARY KEY,
+  annotator_id INTEGER NOT NULL REFERENCES users(id),
+  domain TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  score DOUBLE PRECISION NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX standing_history_annotator ON standing_history(annotator_id, id);
+CREATE TABLE appeals (
+  id INTEGER PRIMARY KEY,
+  submission_id INTEGER NOT NULL UNIQUE REFERENCES submissions(id),
+  annotator_id INTEGER NOT NULL REFERENCES users(id),
+  note TEXT NOT NULL,
+  state TEXT NOT NULL,
+  decided_by INTEGER REFERENCES users(id),
+  decision_note TEXT,
+  created_at INTEGER NOT NULL,
+  decided_at INTEGER
+);
+CREATE INDEX appeals_state ON appeals(state, id);
+CREATE TABLE floor_topups (
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  annotator_id INTEGER NOT NULL REFERENCES users(id),
+  week_start INTEGER NOT NULL,
+  amount_minor INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  journal_id INTEGER NOT NULL REFERENCES journals(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (pool_id, annotator_id, week_start)
+);
+CREATE TABLE flags (
+  id INTEGER PRIMARY KEY,
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  annotator_id INTEGER NOT NULL REFERENCES users(id),
+  section TEXT NOT NULL,
+  note TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX flags_pool ON flags(pool_id, section);
+CREATE TABLE signing_keys (
+  name TEXT PRIMARY KEY,
+  public_key TEXT NOT NULL,
+  secret_key TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql";
+
 std::string Adapt(const Dialect& dialect, const char* sql) {
   if (dialect.name != "postgres") return sql;
   return absl::StrReplaceAll(sql,
@@ -188,7 +311,12 @@ std::vector<Migration> Migrations(const Dialect& dialect) {
            Adapt(dialect, kV1)},
           {2, "quality snapshots", Adapt(dialect, kV2)},
           {3, "submissions by task", Adapt(dialect, kV3)},
-          {4, "task dedupe keys, pre-annotations", Adapt(dialect, kV4)}};
+          {4, "task dedupe keys, pre-annotations", Adapt(dialect, kV4)},
+          {5,
+           "workforce: profiles, skills, trials, gold checks, claim reasons, "
+           "blocks, standing history, appeals, floor top-ups, flags, signing "
+           "keys",
+           Adapt(dialect, kV5)}};
 }
 
 }  // namespace tessera::store
