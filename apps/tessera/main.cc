@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,9 @@
 #include "tessera/cli/aggregate.h"
 #include "tessera/cli/agreement.h"
 #include "tessera/cli/demo.h"
+#include "tessera/cli/simulate.h"  // Workforce: dynamic overlap and simulation
 #include "tessera/cli/transfer.h"
+#include "tessera/cli/verify_record.h"
 #include "tessera/http/api.h"
 #include "tessera/http/metrics.h"
 #include "tessera/http/router.h"
@@ -469,6 +472,66 @@ int Main(int argc, char** argv) {
                          "hog (default, OpenCV's people detector) or "
                          "onnx:PATH (a YOLO-style ONNX detector)");
 
+  // ---- Workforce: appeals, floor, flags, records (issue 6): verify-record
+  CLI::App* verify_record = app.add_subcommand(
+      "verify-record",
+      "check a signed work record (GET /api/v1/me/record) offline");
+  cli::VerifyRecordOptions verify_options;
+  verify_record->add_option("FILE", verify_options.file, "the record's JSON")
+      ->required();
+  verify_record->add_option(
+      "--key", verify_options.key,
+      "the issuer's public key: base64, or a file with GET "
+      "/api/v1/record-key's JSON");
+  // ---- end Workforce: appeals, floor, flags, records
+
+  // ---- Workforce: dynamic overlap and simulation (issue 6)
+  CLI::App* simulate = app.add_subcommand(
+      "simulate",
+      "simulate a crowd working through a classify pool via the service "
+      "layer, under the uniform or the tessera policy (docs/cli.md)");
+  cli::SimulateOptions simulate_options;
+  simulate->add_option("--workers", simulate_options.workers,
+                       "simulated annotators (default 300; 20% arrive "
+                       "over time)");
+  simulate->add_option("--tasks", simulate_options.tasks,
+                       "tasks with a hidden true class (default 20000)");
+  simulate->add_option("--classes", simulate_options.classes,
+                       "classes (default 4)");
+  simulate->add_option("--budget", simulate_options.budget,
+                       "annotations the requester pays for (default 3 x "
+                       "tasks)");
+  simulate->add_option("--policy", simulate_options.policy,
+                       "uniform (fixed overlap budget/tasks) or tessera "
+                       "(default: gold checks, standing, dynamic overlap)");
+  simulate->add_option("--seed", simulate_options.seed, "seed (default 1)");
+  simulate->add_option("--confidence", simulate_options.confidence,
+                       "tessera: posterior confidence a task's label must "
+                       "reach (default 0.9)");
+  simulate->add_option("--max-overlap", simulate_options.max_overlap,
+                       "tessera: most annotators per task (default 5)");
+  simulate->add_flag("--json", simulate_options.json,
+                     "print one JSON object instead of a summary");
+  // Runs during parse (before the other commands' dispatch): the simulation
+  // needs no config, only a fresh SQLite file per run.
+  std::optional<int> simulate_rc;
+  simulate->callback([&] {
+    simulate_rc = cli::RunSimulate(
+        simulate_options,
+        [](const std::string& path)
+            -> absl::StatusOr<std::unique_ptr<store::Store>> {
+          store::sqlite::SqliteOptions o;
+          o.path = path;
+          o.durability = store::sqlite::Durability::kNormal;
+          TS_ASSIGN_OR_RETURN(auto db, store::sqlite::OpenSqlite(o));
+          auto s = store::MakeSqlStore(std::move(db));
+          TS_RETURN_IF_ERROR(s->Migrate());
+          return s;
+        },
+        std::cout, std::cerr);
+  });
+  // ---- end Workforce: dynamic overlap and simulation
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -479,6 +542,15 @@ int Main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+
+  // ---- Workforce: dynamic overlap and simulation (issue 6): ran in parse
+  if (simulate_rc) return *simulate_rc;
+
+  // ---- Workforce: appeals, floor, flags, records (issue 6): verify-record
+  if (verify_record->parsed()) {
+    return cli::RunVerifyRecord(verify_options, std::cout, std::cerr);
+  }
+  // ---- end Workforce: appeals, floor, flags, records
 
   if (!config_file.empty()) {
     if (absl::Status s = ApplyConfigFile(config_file, config); !s.ok()) {

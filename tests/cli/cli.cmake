@@ -25,3 +25,21 @@ tessera_test(transfer_e2e_test
 target_compile_definitions(transfer_e2e_test PRIVATE
   TESSERA_BINARY="$<TARGET_FILE:tessera>")
 add_dependencies(transfer_e2e_test tessera)
+
+# ---- Workforce: appeals, floor, flags, records (issue 6)
+# `tessera verify-record` end to end on records signed in the test.
+tessera_test(verify_record_e2e_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/verify_record_e2e_test.cc
+  DEPS tessera_service nlohmann_json::nlohmann_json)
+target_compile_definitions(verify_record_e2e_test PRIVATE
+  TESSERA_BINARY="$<TARGET_FILE:tessera>")
+add_dependencies(verify_record_e2e_test tessera)
+
+# ---- Workforce: dynamic overlap and simulation (issue 6)
+# `tessera simulate` end to end on a small crowd.
+tessera_test(simulate_e2e_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/simulate_e2e_test.cc
+  DEPS nlohmann_json::nlohmann_json)
+target_compile_definitions(simulate_e2e_test PRIVATE
+  TESSERA_BINARY="$<TARGET_FILE:tessera>")
+add_dependencies(simulate_e2e_test tessera)

@@ -542,7 +542,9 @@ TEST_P(IntegrationTest, UploadedImagesAreWorkedWithSubmitAndNext) {
                   {"accepted", 2},
                   {"earned", {{"amount_minor", 20}, {"currency", "CNY"}}},
                   {"active_seconds", 90},
-                  {"hourly", cny800}}));
+                  {"hourly", cny800},
+                  {"topups", {{"amount_minor", 0}, {"currency", "CNY"}}},
+                  {"hourly_with_topups", cny800}}));
   auto pools = ann1.Get("/api/v1/pools");
   ASSERT_EQ(pools.status, 200) << pools.Describe();
   json item;

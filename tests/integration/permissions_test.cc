@@ -170,6 +170,101 @@ TEST_P(IntegrationTest, PermissionTableCoversEveryRoute) {
   const std::string result_body = json{{"result", BoxResult()}}.dump();
   const std::string accept = json{{"verdict", "accept"}}.dump();
 
+  // ---- Workforce: trials and background (issue 6): the world
+  auto me = ann.Get("/api/v1/me");
+  ASSERT_EQ(me.status, 200) << me.Describe();
+  const int64_t ann_id = me.body["id"];
+  const int64_t trial_pool = CreatePool(
+      owner, project,
+      {{"name", "trial pool"},
+       {"task_type", "bbox"},
+       {"config",
+        {{"labels", {"person", "car"}},
+         {"workforce", {{"trial", {{"required", true}, {"tasks", 2}}}}}}},
+       {"price", {{"amount_minor", 10}, {"currency", "CNY"}}}});
+  const int64_t graded_pool = CreatePool(
+      owner, project,
+      {{"name", "graded trial pool"},
+       {"task_type", "reference"},
+       {"config", {{"workforce", {{"trial", {{"required", true}}}}}}},
+       {"price", {{"amount_minor", 10}, {"currency", "CNY"}}}});
+  ASSERT_GT(trial_pool * graded_pool, 0);
+  const json trial_task = {{"data", ImageTask()["data"]},
+                           {"gold", BoxResult()}};
+  r = owner.Post(P("/api/v1/pools/", trial_pool, "/trial-tasks"),
+                 {{"tasks", {trial_task, trial_task}}});
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  r = owner.Post(P("/api/v1/pools/", graded_pool, "/trial-tasks"),
+                 {{"tasks", {{{"data", {{"prompt", "Why?"}}}}}}});
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  ASSERT_TRUE(OpenPool(owner, trial_pool) && OpenPool(owner, graded_pool));
+  // An attempt in progress (the annotator answers one of its tasks below) and
+  // one waiting for a reviewer's grade.
+  r = ann.Post(P("/api/v1/pools/", trial_pool, "/trial"), json::object());
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  const int64_t trial_attempt = r.body["id"];
+  const int64_t trial_answer_task = r.body["tasks"][0]["trial_task_id"];
+  r = ann.Post(P("/api/v1/pools/", graded_pool, "/trial"), json::object());
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  const int64_t graded_attempt = r.body["id"];
+  const int64_t graded_task = r.body["tasks"][0]["trial_task_id"];
+  r = ann.Post(P("/api/v1/trials/", graded_attempt, "/answers"),
+               {{"trial_task_id", graded_task}, {"result", {{"text", "So."}}}});
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  ASSERT_EQ(r.body["state"], "grading");
+  const std::string profile_body =
+      json{{"domains", {"law"}}, {"profession", "clerk"}}.dump();
+  const std::string grant_body =
+      json{{"skill", "law"}, {"reason", "bar registration seen"}}.dump();
+  const std::string revoke_body = json{{"reason", "no longer valid"}}.dump();
+  const std::string trial_tasks_body = json{{"tasks", {trial_task}}}.dump();
+  const std::string trial_answer_body = json{
+      {"trial_task_id", trial_answer_task},
+      {"result", BoxResult()}}.dump();
+  const std::string grade_body =
+      json{{"grades", {{{"trial_task_id", graded_task}, {"score", 1}}}}}.dump();
+  // ---- end Workforce: trials and background: the world
+
+  // ---- Workforce: appeals, floor, flags, records (issue 6): the world
+  const int64_t fair_pool = CreatePool(
+      owner, project,
+      {{"name", "fair pool"},
+       {"task_type", "bbox"},
+       {"config",
+        {{"labels", {"person", "car"}},
+         {"workforce",
+          {{"hourly_floor", {{"amount_minor", 1200}, {"currency", "CNY"}}}}}}},
+       {"price", {{"amount_minor", 10}, {"currency", "CNY"}}}});
+  ASSERT_GT(fair_pool, 0);
+  ASSERT_TRUE(AddTasks(owner, fair_pool, ten) && OpenPool(owner, fair_pool));
+  // Two of the annotator's submissions rejected by the reviewer; the second
+  // already appealed.
+  std::vector<int64_t> rejected;
+  for (int i = 0; i < 2; ++i) {
+    const int64_t sub = claim_and_submit(ann, fair_pool);
+    ASSERT_GT(sub, 0);
+    r = rev.Post(P("/api/v1/pools/", fair_pool, "/review-claims"),
+                 json::object());
+    ASSERT_EQ(r.status, 201) << r.Describe();
+    ASSERT_EQ(r.body["submission"]["id"], sub);
+    r = rev.Post(P("/api/v1/submissions/", sub, "/review"),
+                 {{"verdict", "reject"}});
+    ASSERT_EQ(r.status, 200) << r.Describe();
+    rejected.push_back(sub);
+  }
+  r = ann.Post(P("/api/v1/submissions/", rejected[1], "/appeal"),
+               {{"note", "the boxes match the guidelines"}});
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  const int64_t appeal_id = r.body["id"];
+  r = ann.Get(P("/api/v1/submissions/", rejected[0]));
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  const int64_t flagged_task = r.body["task_id"];
+  const std::string appeal_body = json{{"note", "please look again"}}.dump();
+  const std::string decide_body = json{{"decision", "uphold"}}.dump();
+  const std::string flag_body =
+      json{{"section", "Boxes"}, {"note", "occluded people?"}}.dump();
+  // ---- end Workforce: appeals, floor, flags, records: the world
+
   //                 anon ann  annB rev  owner other admin
   const std::vector<Row> rows = {
       {"GET", "/healthz", "", {200, 200, 200, 200, 200, 200, 200}},
@@ -291,6 +386,126 @@ TEST_P(IntegrationTest, PermissionTableCoversEveryRoute) {
        P("/api/v1/submissions/", in_review, "/review"),
        accept,
        {401, 403, 403, 200, 403, 403, 409}},
+      // ---- Workforce: trials and background (issue 6)
+      {"GET", "/api/v1/me/profile", "", {401, 200, 200, 403, 403, 403, 200}},
+      {"PUT",
+       "/api/v1/me/profile",
+       profile_body,
+       {401, 200, 200, 403, 403, 403, 200}},
+      {"GET", "/api/v1/me/trials", "", {401, 200, 200, 403, 403, 403, 200}},
+      {"GET",
+       "/api/v1/profiles?unverified=1",
+       "",
+       {401, 403, 403, 200, 403, 403, 200}},
+      {"GET",
+       P("/api/v1/users/", ann_id, "/profile"),
+       "",
+       {401, 403, 403, 200, 403, 403, 200}},
+      // The reviewer grants first; the admin then finds it granted.
+      {"POST",
+       P("/api/v1/users/", ann_id, "/skills"),
+       grant_body,
+       {401, 403, 403, 201, 403, 403, 409}},
+      // "{skill}" literally: the route's pattern (an invalid skill name).
+      {"DELETE",
+       P("/api/v1/users/", ann_id, "/skills/{skill}"),
+       revoke_body,
+       {401, 403, 403, 400, 403, 403, 400}},
+      {"POST",
+       P("/api/v1/pools/", trial_pool, "/trial-tasks"),
+       trial_tasks_body,
+       {401, 403, 403, 403, 201, 404, 201}},
+      {"GET",
+       P("/api/v1/pools/", trial_pool, "/trial-tasks"),
+       "",
+       {401, 403, 403, 403, 200, 404, 200}},
+      // The annotator resumes their attempt; others start their own.
+      {"POST",
+       P("/api/v1/pools/", trial_pool, "/trial"),
+       "",
+       {401, 200, 201, 403, 403, 403, 201}},
+      {"GET",
+       P("/api/v1/trials/", trial_attempt),
+       "",
+       {401, 200, 404, 200, 404, 404, 200}},
+      // Not a task of the attempt: 404 for whoever may read the attempt too.
+      {"GET",
+       P("/api/v1/trials/", trial_attempt, "/image?task=999999"),
+       "",
+       {401, 404, 404, 404, 404, 404, 404}},
+      {"POST",
+       P("/api/v1/trials/", trial_attempt, "/answers"),
+       trial_answer_body,
+       {401, 201, 404, 403, 403, 403, 404}},
+      {"GET", "/api/v1/trial-reviews", "", {401, 403, 403, 200, 403, 403, 200}},
+      // The reviewer grades; the attempt is then no longer waiting.
+      {"POST",
+       P("/api/v1/trials/", graded_attempt, "/grade"),
+       grade_body,
+       {401, 403, 403, 200, 403, 403, 409}},
+      // ---- end Workforce: trials and background
+      // ---- Workforce: appeals, floor, flags, records (issue 6)
+      {"POST",
+       P("/api/v1/submissions/", rejected[0], "/appeal"),
+       appeal_body,
+       {401, 201, 404, 404, 404, 404, 404}},
+      {"GET",
+       "/api/v1/appeals?state=open",
+       "",
+       {401, 403, 403, 200, 403, 403, 200}},
+      // The reviewer who rejected may not decide; the admin (another) may.
+      {"POST",
+       P("/api/v1/appeals/", appeal_id, "/decide"),
+       decide_body,
+       {401, 403, 403, 403, 403, 403, 200}},
+      {"GET", "/api/v1/me/appeals", "", {401, 200, 200, 200, 200, 200, 200}},
+      {"POST",
+       P("/api/v1/pools/", fair_pool, "/settle-floor?week=2020-01-06"),
+       "",
+       {401, 403, 403, 403, 200, 404, 200}},
+      {"POST",
+       P("/api/v1/tasks/", flagged_task, "/flags"),
+       flag_body,
+       {401, 201, 404, 403, 403, 403, 404}},
+      {"GET",
+       P("/api/v1/pools/", fair_pool, "/flags"),
+       "",
+       {401, 403, 403, 403, 200, 404, 200}},
+      {"GET", "/api/v1/me/record", "", {401, 200, 200, 200, 200, 200, 200}},
+      {"GET", "/api/v1/record-key", "", {200, 200, 200, 200, 200, 200, 200}},
+      // ---- end Workforce: appeals, floor, flags, records
+      // ---- Workforce: standing and allocation (issue 6)
+      {"GET", "/api/v1/me/standing", "", {401, 200, 200, 403, 403, 403, 200}},
+      {"GET", "/api/v1/me/claims", "", {401, 200, 200, 403, 403, 403, 200}},
+      {"GET",
+       P("/api/v1/users/", ann_id, "/standing"),
+       "",
+       {401, 403, 403, 200, 200, 200, 200}},
+      {"GET",
+       P("/api/v1/pools/", open, "/claims"),
+       "",
+       {401, 403, 403, 403, 200, 404, 200}},
+      // Blocks in the other requester's project (so the rows above and
+      // below still claim in `project`); the admin finds it already done.
+      {"POST",
+       P("/api/v1/projects/", other_project, "/blocks"),
+       json{{"annotator_id", ann_id}, {"reason", "table"}}.dump(),
+       {401, 403, 403, 403, 404, 201, 409}},
+      {"GET",
+       P("/api/v1/projects/", other_project, "/blocks"),
+       "",
+       {401, 403, 403, 403, 404, 200, 200}},
+      {"DELETE",
+       P("/api/v1/projects/", other_project, "/blocks/") +
+           std::to_string(ann_id),
+       "",
+       {401, 403, 403, 403, 404, 204, 404}},
+      // The route's pattern itself: a non-numeric annotator id is a 400.
+      {"DELETE",
+       P("/api/v1/projects/", other_project, "/blocks/{annotator_id}"),
+       "",
+       {401, 400, 400, 400, 400, 400, 400}},
+      // ---- end Workforce: standing and allocation
       {"GET", "/api/v1/no-such-route", "", {404, 404, 404, 404, 404, 404, 404}},
       {"PUT", "/api/v1/me", "{}", {405, 405, 405, 405, 405, 405, 405}},
   };

@@ -366,20 +366,199 @@ class Api {
           }));
     r.Add("GET", "/api/v1/tasks/{id}/image",
           WithId([this](Request&, const Principal& p, int64_t id) {
-            auto image = service_.TaskImage(p, TaskId(id));
-            if (!image.ok()) return ErrorResponse(image.status());
-            if (absl::StartsWith(*image, "http://") ||
-                absl::StartsWith(*image, "https://")) {
-              Response resp = Response::Text(302, "");
-              resp.headers.emplace_back("Location", *image);
-              return resp;
-            }
-            auto file = ServeFile(options_.media_root, *image);
-            if (!file) {
-              return ErrorResponse(NotFound("image file in the media root"));
-            }
-            return *file;
+            return ImageResponse(service_.TaskImage(p, TaskId(id)));
           }));
+    r.Add("GET", "/api/v1/trials/{id}/image",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            int64_t task = 0;
+            auto q = req.Query("task");
+            if (!q || !absl::SimpleAtoi(*q, &task)) {
+              return ErrorResponse(
+                  InvalidField("task", "give the trial task id: ?task=N"));
+            }
+            return ImageResponse(service_.TrialTaskImage(p, id, task));
+          }));
+
+    // ---- Workforce: trials and background (issue 6)
+    r.Add("GET", "/api/v1/me/profile",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.GetMyProfile(p));
+          }));
+    r.Add("PUT", "/api/v1/me/profile",
+          Authed([this](Request& req, const Principal& p) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(200, service_.PutMyProfile(p, *body));
+          }));
+    r.Add("GET", "/api/v1/me/trials",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.ListMyTrials(p));
+          }));
+    r.Add("GET", "/api/v1/profiles",
+          Authed([this](Request& req, const Principal& p) {
+            return JsonOr(200,
+                          service_.ListProfiles(p, Flag(req, "unverified")));
+          }));
+    r.Add("GET", "/api/v1/users/{id}/profile",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.GetUserProfile(p, UserId(id)));
+          }));
+    r.Add("POST", "/api/v1/users/{id}/skills",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(201, service_.GrantSkill(p, UserId(id), *body));
+          }));
+    r.Add("DELETE", "/api/v1/users/{id}/skills/{skill}",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            // The reason travels in the body; an empty body names it missing.
+            auto body = req.body.empty() ? absl::StatusOr<json>(json::object())
+                                         : Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(200, service_.RevokeSkill(
+                                   p, UserId(id),
+                                   req.Param("skill").value_or(""), *body));
+          }));
+    r.Add("POST", "/api/v1/pools/{id}/trial-tasks",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(201, service_.AddTrialTasks(p, PoolId(id), *body));
+          }));
+    r.Add("GET", "/api/v1/pools/{id}/trial-tasks",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.ListTrialTasks(p, PoolId(id)));
+          }));
+    r.Add("POST", "/api/v1/pools/{id}/trial",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            auto started = service_.StartTrial(p, PoolId(id));
+            if (!started.ok()) return ErrorResponse(started.status());
+            return Response::Json(started->resumed ? 200 : 201, started->body);
+          }));
+    r.Add("GET", "/api/v1/trials/{id}",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.GetTrial(p, id));
+          }));
+    r.Add("POST", "/api/v1/trials/{id}/answers",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(201, service_.AnswerTrial(p, id, *body));
+          }));
+    r.Add("POST", "/api/v1/trials/{id}/grade",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(200, service_.GradeTrial(p, id, *body));
+          }));
+    r.Add("GET", "/api/v1/trial-reviews",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.ListTrialReviews(p));
+          }));
+    // ---- end Workforce: trials and background
+
+    // ---- Workforce: appeals, floor, flags, records (issue 6)
+    r.Add("POST", "/api/v1/submissions/{id}/appeal",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(
+                201, service_.AppealSubmission(p, SubmissionId(id), *body));
+          }));
+    r.Add("GET", "/api/v1/appeals",
+          Authed([this](Request& req, const Principal& p) {
+            return JsonOr(200, service_.ListAppeals(p, req.Query("state")));
+          }));
+    r.Add("POST", "/api/v1/appeals/{id}/decide",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(200, service_.DecideAppeal(p, id, *body));
+          }));
+    r.Add("GET", "/api/v1/me/appeals",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.ListMyAppeals(p));
+          }));
+    r.Add("POST", "/api/v1/pools/{id}/settle-floor",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto week = req.Query("week");
+            if (!week) {
+              return ErrorResponse(
+                  InvalidField("week", "is required (YYYY-MM-DD)"));
+            }
+            return JsonOr(200, service_.SettleFloor(p, PoolId(id), *week));
+          }));
+    r.Add("POST", "/api/v1/tasks/{id}/flags",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(201, service_.FlagTask(p, TaskId(id), *body));
+          }));
+    r.Add("GET", "/api/v1/pools/{id}/flags",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.ListPoolFlags(p, PoolId(id)));
+          }));
+    r.Add("GET", "/api/v1/me/record",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.WorkRecord(p));
+          }));
+    r.Add("GET", "/api/v1/record-key",
+          [this](Request&) { return JsonOr(200, service_.RecordKey()); });
+    // ---- end Workforce: appeals, floor, flags, records
+
+    // ---- Workforce: standing and allocation (issue 6)
+    r.Add("GET", "/api/v1/me/standing",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.MyStanding(p));
+          }));
+    r.Add("GET", "/api/v1/me/claims",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.ListMyClaims(p));
+          }));
+    r.Add("GET", "/api/v1/users/{id}/standing",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.UserStanding(p, UserId(id)));
+          }));
+    r.Add("GET", "/api/v1/projects/{id}/blocks",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.ListBlocks(p, ProjectId(id)));
+          }));
+    r.Add("POST", "/api/v1/projects/{id}/blocks",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            auto body = Body(req);
+            if (!body.ok()) return ErrorResponse(body.status());
+            return JsonOr(201,
+                          service_.BlockAnnotator(p, ProjectId(id), *body));
+          }));
+    r.Add("DELETE", "/api/v1/projects/{id}/blocks/{annotator_id}",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            int64_t annotator = 0;
+            if (!absl::SimpleAtoi(req.Param("annotator_id").value_or(""),
+                                  &annotator) ||
+                annotator <= 0) {
+              return ErrorResponse(
+                  InvalidField("annotator_id", "must be a positive user id"));
+            }
+            absl::Status s =
+                service_.UnblockAnnotator(p, ProjectId(id), UserId(annotator));
+            if (!s.ok()) return ErrorResponse(s);
+            return Response::NoContent();
+          }));
+    r.Add("GET", "/api/v1/pools/{id}/claims",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            std::optional<UserId> annotator;
+            if (auto q = req.Query("annotator_id")) {
+              int64_t a = 0;
+              if (!absl::SimpleAtoi(*q, &a) || a <= 0) {
+                return ErrorResponse(
+                    InvalidField("annotator_id", "must be a positive user id"));
+              }
+              annotator = UserId(a);
+            }
+            return JsonOr(200,
+                          service_.ListPoolClaims(p, PoolId(id), annotator));
+          }));
+    // ---- end Workforce: standing and allocation
 
     r.SetFallback([this](Request& req) {
       if (absl::StartsWith(req.path, "/api/")) {
@@ -402,6 +581,21 @@ class Api {
   }
 
  private:
+  // A task image: a redirect for an http(s) URL, else the file from the
+  // media root.
+  Response ImageResponse(const absl::StatusOr<std::string>& image) {
+    if (!image.ok()) return ErrorResponse(image.status());
+    if (absl::StartsWith(*image, "http://") ||
+        absl::StartsWith(*image, "https://")) {
+      Response resp = Response::Text(302, "");
+      resp.headers.emplace_back("Location", *image);
+      return resp;
+    }
+    auto file = ServeFile(options_.media_root, *image);
+    if (!file) return ErrorResponse(NotFound("image file in the media root"));
+    return *file;
+  }
+
   Handler WithId(
       std::function<Response(Request&, const Principal&, int64_t)> fn) {
     return Authed([fn = std::move(fn)](Request& req, const Principal& p) {

@@ -23,9 +23,12 @@ void Runner::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-int Runner::RunOnce() { return Pass(/*aggregate=*/true); }
+int Runner::RunOnce() {
+  return Pass(/*aggregate=*/true,
+              /*settle_floor=*/options_.floor_interval > absl::ZeroDuration());
+}
 
-int Runner::Pass(bool aggregate) {
+int Runner::Pass(bool aggregate, bool settle_floor) {
   int changed = 0;
   // Expire in batches until none are left.
   while (true) {
@@ -55,21 +58,37 @@ int Runner::Pass(bool aggregate) {
       if (*n < kPoolsPerCall) break;
     }
   }
+  if (settle_floor) {
+    auto n = service_.SettleEndedFloorWeeks();
+    if (!n.ok()) {
+      if (on_error_) on_error_(n.status());
+    } else {
+      changed += *n;
+    }
+  }
   return changed;
 }
 
 void Runner::Loop() {
   const bool aggregating = options_.aggregate_interval > absl::ZeroDuration();
   absl::Time next_aggregate = absl::Now();  // once at start, then per interval
+  const bool settling = options_.floor_interval > absl::ZeroDuration();
+  absl::Time next_settle = absl::Now();
   while (true) {
     absl::Time now = absl::Now();
     bool aggregate = aggregating && now >= next_aggregate;
     if (aggregate) next_aggregate = now + options_.aggregate_interval;
-    Pass(aggregate);
+    bool settle = settling && now >= next_settle;
+    if (settle) next_settle = now + options_.floor_interval;
+    Pass(aggregate, settle);
     absl::Duration wait = options_.sweep_interval;
     if (aggregating) {
       wait = std::min(
           wait, std::max(absl::ZeroDuration(), next_aggregate - absl::Now()));
+    }
+    if (settling) {
+      wait = std::min(
+          wait, std::max(absl::ZeroDuration(), next_settle - absl::Now()));
     }
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);

@@ -1,5 +1,7 @@
 // Background jobs of `tessera serve`: the lease sweep (expired claims go back
-// to their pool), scheduled pool releases and per-pool quality aggregation.
+// to their pool), scheduled pool releases, per-pool quality aggregation and
+// hourly-floor top-ups of ended weeks (idempotent: one row per pool,
+// annotator and week).
 // Safe to run in several server processes over one PostgreSQL: each pass is
 // one transaction, expired claims are taken with SKIP LOCKED, and a quality
 // snapshot another process has already written is skipped.
@@ -21,6 +23,9 @@ struct RunnerOptions {
   // How often pools whose submissions changed get a new quality snapshot
   // (Service::AggregateStalePools); zero or negative disables the job.
   absl::Duration aggregate_interval = absl::Seconds(60);
+  // How often ended weeks of pools with an hourly floor are settled
+  // (Service::SettleEndedFloorWeeks); zero or negative disables the job.
+  absl::Duration floor_interval = absl::Minutes(10);
 };
 
 // Runs the jobs on one thread until Stop(). Thread-safe.
@@ -39,8 +44,9 @@ class Runner {
 
  private:
   void Loop();
-  // One pass of the sweep and release jobs, plus aggregation when asked.
-  int Pass(bool aggregate);
+  // One pass of the sweep and release jobs, plus aggregation and the
+  // hourly-floor settlement when asked.
+  int Pass(bool aggregate, bool settle_floor = false);
 
   service::Service& service_;
   RunnerOptions options_;

@@ -16,6 +16,8 @@
 #include "tessera/domain/task_types.h"
 #include "tessera/service/auth.h"
 #include "tessera/service/internal/access.h"
+#include "tessera/service/internal/dynamic_overlap.h"
+#include "tessera/service/internal/fairness.h"
 
 namespace tessera::service {
 namespace {
@@ -617,7 +619,8 @@ absl::StatusOr<json> Service::AddTasks(const Principal& p, PoolId pool_id,
             pool.task_type, config, *data, *gold, absl::StrCat(f, ".gold")));
         task.gold_json = gold->dump();
       }
-      task.open_slots = pool.overlap;
+      // Workforce: dynamic overlap (issue 6): `min` slots when it is on.
+      task.open_slots = internal::InitialOpenSlots(pool, config);
       task.created_at = now;
       TS_ASSIGN_OR_RETURN(TaskId id, tx.InsertTask(task));
       if (i == 0) first = id.value;
@@ -675,7 +678,9 @@ absl::StatusOr<json> Service::AddImageTask(const Principal& p, PoolId pool_id,
     domain::Task task;
     task.pool_id = pool_id;
     task.data_json = data.dump();
-    task.open_slots = pool.overlap;
+    // Workforce: dynamic overlap (issue 6): `min` slots when it is on.
+    task.open_slots =
+        internal::InitialOpenSlots(pool, ParseStored(pool.config_json));
     task.created_at = now;
     TS_ASSIGN_OR_RETURN(id, tx.InsertTask(task));
     return Audit(tx, p.id, "tasks.add", "pool", pool_id.value, nullptr,
@@ -732,6 +737,8 @@ absl::StatusOr<json> Service::ListPools(const Principal& p) {
   json out = json::array();
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
     out = json::array();
+    // ---- Workforce: standing and allocation (issue 6)
+    std::shared_ptr<internal::EligibilityMemo> eligibility;
     TS_ASSIGN_OR_RETURN(auto pools, tx.ListPools(std::nullopt));
     TS_ASSIGN_OR_RETURN(auto accepted_by_pool, tx.ListAcceptedWorkByPool());
     TS_ASSIGN_OR_RETURN(auto my_work, tx.ListAnnotatorWork(p.id));
@@ -759,6 +766,12 @@ absl::StatusOr<json> Service::ListPools(const Principal& p) {
       if (auto closed = ClosedReason(pool, now)) reasons.push_back(*closed);
       if (!p.Has(Role::kAnnotator)) {
         reasons.push_back("you do not have the annotator role");
+      }
+      // ---- Workforce: standing and allocation (issue 6): eligibility.
+      if (p.Has(Role::kAnnotator) && reasons.empty()) {
+        TS_ASSIGN_OR_RETURN(auto why,
+                            PoolEligibility(tx, p, pool, now, eligibility));
+        reasons.insert(reasons.end(), why.begin(), why.end());
       }
       if (p.Has(Role::kAnnotator) && reasons.empty()) {
         TS_ASSIGN_OR_RETURN(auto active, tx.FindActiveClaim(p.id, pool.id));
@@ -821,9 +834,12 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
                                active->id.value, {{"state", "active"}},
                                {{"state", "expired"}}, now));
     }
-    TS_ASSIGN_OR_RETURN(auto task_id, tx.FindClaimableTask(pool_id, p.id));
+    // ---- Workforce: standing and allocation (issue 6): eligibility and the
+    // policy branch (gold check, priority, exploration) pick the task.
+    TS_ASSIGN_OR_RETURN(Allocation pick, Allocate(tx, p, pool, now));
+    std::optional<TaskId> task_id = pick.task;
     if (!task_id) return absl::OkStatus();
-    TS_RETURN_IF_ERROR(tx.AddOpenSlots(*task_id, -1));
+    if (pick.consume_slot) TS_RETURN_IF_ERROR(tx.AddOpenSlots(*task_id, -1));
     domain::Claim claim;
     claim.task_id = *task_id;
     claim.pool_id = pool_id;
@@ -838,6 +854,8 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
     }
     TS_RETURN_IF_ERROR(id.status());
     claim.id = *id;
+    // ---- Workforce: standing and allocation (issue 6): why this claim.
+    TS_RETURN_IF_ERROR(tx.SetClaimReason(claim.id, pick.reason.dump()));
     TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(*task_id));
     TS_ASSIGN_OR_RETURN(json task_json, ClaimedTaskJson(tx, task));
     TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.create", "claim", claim.id.value,
@@ -903,6 +921,11 @@ absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
     r.idempotency_key = std::string(idempotency_key);
     r.submitted_at = now;
     TS_RETURN_IF_ERROR(tx.InsertRound(r));
+    // ---- Workforce: standing and allocation (issue 6): grade gold checks.
+    TS_RETURN_IF_ERROR(RecordGoldCheck(tx, pool, task, s, *result, now));
+    // ---- Workforce: dynamic overlap and simulation (issue 6)
+    TS_RETURN_IF_ERROR(
+        internal::ExtendOverlapIfUnsure(tx, pool, s.task_id, now).status());
     TS_RETURN_IF_ERROR(Audit(tx, p.id, "submission.create", "submission",
                              s.id.value, {{"claim_id", claim_id.value}},
                              {{"state", "pending_review"}, {"round", 1}}, now));
@@ -1073,6 +1096,8 @@ absl::StatusOr<json> Service::Earnings(const Principal& p) {
                   : json(nullptr)}});
       }
     }
+    // Workforce: appeals, floor, flags, records (issue 6): floor top-ups.
+    TS_RETURN_IF_ERROR(internal::AddFloorTopupsToEarnings(tx, p.id, pools));
     TS_ASSIGN_OR_RETURN(auto accounts,
                         tx.ListAccounts(AccountKind::kAnnotator, p.id.value));
     for (const auto& [account, currency] : accounts) {
@@ -1358,6 +1383,14 @@ absl::StatusOr<std::string> Service::TaskImage(const Principal& p,
       TS_ASSIGN_OR_RETURN(auto subs, tx.ListSubmissions(f));
       for (const auto& s : subs) {
         allowed = allowed || (s.reviewer_id && *s.reviewer_id == p.id);
+      }
+      // Any reviewer may decide an open appeal of a rejection on the task.
+      f.state = SubmissionState::kRejected;
+      TS_ASSIGN_OR_RETURN(auto rejected, tx.ListSubmissions(f));
+      for (const auto& s : rejected) {
+        if (allowed) break;
+        TS_ASSIGN_OR_RETURN(auto appeal, tx.FindAppealBySubmission(s.id));
+        allowed = appeal && appeal->state == "open";
       }
     }
     if (!allowed && p.Has(Role::kAnnotator)) {

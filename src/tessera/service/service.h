@@ -4,6 +4,7 @@
 // Thread-safe: any number of threads may call concurrently.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "nlohmann/json.hpp"
 #include "tessera/base/clock.h"
 #include "tessera/base/ids.h"
+#include "tessera/domain/standing.h"
 #include "tessera/domain/types.h"
 #include "tessera/service/transfer.h"
 #include "tessera/store/store.h"
@@ -47,6 +49,14 @@ struct ClaimResult {
   json body;             // {claim, task}
   bool resumed = false;  // the caller already held this claim
 };
+
+// ---- Workforce: standing and allocation (issue 6): forward declarations
+namespace internal {
+class StandingCache;
+struct EligibilityMemo;
+std::shared_ptr<StandingCache> NewStandingCache();
+}  // namespace internal
+// ---- end Workforce: standing and allocation
 
 class Service {
  public:
@@ -187,6 +197,111 @@ class Service {
   // first error.
   absl::StatusOr<int> AggregateStalePools(int limit = 100);
 
+  // ---- Workforce: trials and background (issue 6)
+  // Defined in trials.cc; shapes in docs/workforce.md ("Trials and
+  // background") and docs/openapi.yaml.
+  //
+  // The caller's background (annotators): body {domains: [from kDomains],
+  // profession, education?, evidence?}. Replacing it clears its
+  // verification (skills already granted stay). Returns the profile view.
+  absl::StatusOr<json> PutMyProfile(const Principal& p, const json& body);
+  absl::StatusOr<json> GetMyProfile(const Principal& p);
+  // Reviewers and admins: every profile, or those waiting for verification.
+  absl::StatusOr<json> ListProfiles(const Principal& p, bool unverified_only);
+  absl::StatusOr<json> GetUserProfile(const Principal& p, UserId user);
+  // Reviewers and admins (never for themselves): body {skill, reason}.
+  // Grants a domain skill and marks the profile verified; kAlreadyExists when
+  // the user holds it.
+  absl::StatusOr<json> GrantSkill(const Principal& p, UserId user,
+                                  const json& body);
+  // body {reason}; kNotFound when the user does not hold `skill`.
+  absl::StatusOr<json> RevokeSkill(const Principal& p, UserId user,
+                                   const std::string& skill, const json& body);
+  // The pool's owner: {tasks: [{data, gold}]}, all or nothing; gold is
+  // required except in rewrite and reference pools (graded by a reviewer).
+  absl::StatusOr<json> AddTrialTasks(const Principal& p, PoolId pool,
+                                     const json& body);
+  // The pool's owner: the trial tasks with their gold, and the settings.
+  absl::StatusOr<json> ListTrialTasks(const Principal& p, PoolId pool);
+  struct TrialStart {
+    json body;             // the attempt view
+    bool resumed = false;  // an attempt in progress was returned
+  };
+  // Annotators: starts an attempt at the pool's trial, or returns the one in
+  // progress. kFailedPrecondition with the reason when no trial is
+  // configured, it was passed, the tries are used up, the cool-down has not
+  // ended (the message says when it does), an attempt waits for a reviewer,
+  // or the project cannot pay for a paid trial.
+  absl::StatusOr<TrialStart> StartTrial(const Principal& p, PoolId pool);
+  // The attempt as its annotator sees it (never gold): tasks with data and
+  // answers, and once finished each task's score and feedback. Reviewers and
+  // admins may read any attempt (with gold when grading).
+  absl::StatusOr<json> GetTrial(const Principal& p, int64_t attempt);
+  // The image (media path or URL) of one of an attempt's trial tasks, for
+  // whoever may read the attempt.
+  absl::StatusOr<std::string> TrialTaskImage(const Principal& p,
+                                             int64_t attempt,
+                                             int64_t trial_task_id);
+  // body {trial_task_id, result, active_seconds?}: validated like a
+  // submission and graded at once for objective types; the last answer
+  // finishes the attempt (or sends it to a reviewer) and pays a paid trial.
+  absl::StatusOr<json> AnswerTrial(const Principal& p, int64_t attempt,
+                                   const json& body);
+  // Reviewers: attempts waiting for grading (not the caller's own), oldest
+  // first, with data, reference answer and the annotator's answers.
+  absl::StatusOr<json> ListTrialReviews(const Principal& p);
+  // Reviewers: body {grades: [{trial_task_id, score 0..1, feedback?}]} for
+  // every task of an attempt in grading; finishes it (and pays).
+  absl::StatusOr<json> GradeTrial(const Principal& p, int64_t attempt,
+                                  const json& body);
+  // The caller's attempts, per pool, with tries left and the next try time.
+  absl::StatusOr<json> ListMyTrials(const Principal& p);
+  // ---- end Workforce: trials and background
+
+  // ---- Workforce: appeals, floor, flags, records (issue 6)
+  // Defined in fairness.cc; shapes in docs/workforce.md ("Fairness
+  // guarantees") and docs/openapi.yaml.
+  //
+  // The annotator of a rejected submission: body {note (non-blank)}. One
+  // appeal per submission; kFailedPrecondition when it is not rejected or
+  // already appealed. Returns the appeal.
+  absl::StatusOr<json> AppealSubmission(const Principal& p, SubmissionId id,
+                                        const json& body);
+  // Reviewers and admins: appeals in `state` (open, upheld, denied; all when
+  // nullopt), each with its submission (rounds included), the rejecting
+  // reviewer and whether the caller may decide it.
+  absl::StatusOr<json> ListAppeals(const Principal& p,
+                                   std::optional<std::string> state);
+  // Reviewers and admins other than the one who rejected the submission (and
+  // its annotator): body {decision: uphold|deny, note?}. Upholding accepts
+  // the submission and pays the pool's price from the project's budget in
+  // the same transaction.
+  absl::StatusOr<json> DecideAppeal(const Principal& p, int64_t appeal,
+                                    const json& body);
+  absl::StatusOr<json> ListMyAppeals(const Principal& p);
+  // The pool's owner or an admin: settles the hourly floor for the ISO week
+  // containing `week` (YYYY-MM-DD, UTC), which must have ended. Idempotent.
+  // Returns {pool_id, week_start, floor, topups: [...], unpaid: [...]}.
+  absl::StatusOr<json> SettleFloor(const Principal& p, PoolId pool,
+                                   absl::string_view week);
+  // The job: settles the last `weeks` ended weeks of every pool with an
+  // hourly floor. Returns how many top-ups it credited.
+  absl::StatusOr<int> SettleEndedFloorWeeks(int weeks = 4);
+  // An annotator holding a claim on, or a submission for, `task`: body
+  // {section (a guideline heading), note?}. Returns the flag.
+  absl::StatusOr<json> FlagTask(const Principal& p, TaskId task,
+                                const json& body);
+  // The pool's owner or an admin: flags per section with the disagreement on
+  // each flagged task.
+  absl::StatusOr<json> ListPoolFlags(const Principal& p, PoolId pool);
+  // The caller's signed portable work record {record, signature, key_id,
+  // algorithm}; see service/record_signing.h for the canonical bytes.
+  absl::StatusOr<json> WorkRecord(const Principal& p);
+  // The public half of the record-signing key {key_id, public_key,
+  // algorithm}; the pair is created on first use.
+  absl::StatusOr<json> RecordKey();
+  // ---- end Workforce: appeals, floor, flags, records
+
  private:
   absl::Status Write(absl::FunctionRef<absl::Status(store::Tx&)> fn);
   absl::Status Read(absl::FunctionRef<absl::Status(store::Tx&)> fn);
@@ -208,6 +323,61 @@ class Service {
   absl::Mutex auth_mu_;
   absl::flat_hash_map<std::string, CachedSession> auth_cache_
       ABSL_GUARDED_BY(auth_mu_);
+
+  // ---- Workforce: standing and allocation (issue 6)
+  // Defined in standing.cc; shapes in docs/workforce.md ("Standing and
+  // allocation") and docs/openapi.yaml.
+ public:
+  // The caller's standing (annotators): overall and per domain, every
+  // factor, score, tier, thresholds, hints, allocation flags and tier
+  // history. Records a tier change in standing_history.
+  absl::StatusOr<json> MyStanding(const Principal& p);
+  // Another user's standing, for requesters, reviewers and admins.
+  absl::StatusOr<json> UserStanding(const Principal& p, UserId user);
+  // Requesters owning the project (or admins): body {annotator_id, reason}.
+  // kAlreadyExists when already blocked. Audited.
+  absl::StatusOr<json> BlockAnnotator(const Principal& p, ProjectId project,
+                                      const json& body);
+  // kNotFound when the annotator is not blocked there. Audited.
+  absl::Status UnblockAnnotator(const Principal& p, ProjectId project,
+                                UserId annotator);
+  absl::StatusOr<json> ListBlocks(const Principal& p, ProjectId project);
+  // The caller's own claims with why each went to them, newest first (200).
+  absl::StatusOr<json> ListMyClaims(const Principal& p);
+  // The pool's claims with annotator and reason, newest first (500); owner
+  // or admin.
+  absl::StatusOr<json> ListPoolClaims(const Principal& p, PoolId pool,
+                                      std::optional<UserId> annotator);
+  // Replaces the standing and allocation settings (defaults: see
+  // domain::StandingPolicy). Call before serving; not thread-safe.
+  void SetStandingPolicy(const domain::StandingPolicy& policy);
+
+ private:
+  // Hooks of Claim, Submit and ListPools into allocation (standing.cc).
+  struct Allocation {
+    std::optional<TaskId> task;  // nullopt: nothing to claim (204)
+    bool consume_slot = true;    // gold checks take no slot
+    json reason;                 // stored in claims.reason
+  };
+  // Eligibility (kPermissionDenied with the reasons), the comeback limit and
+  // scarcity (kFailedPrecondition), then the task: gold check or next open
+  // task. Call in the claim's write transaction.
+  absl::StatusOr<Allocation> Allocate(store::Tx& tx, const Principal& p,
+                                      const domain::Pool& pool, absl::Time now);
+  // Grades a submission of a gold task and stores its gold_checks row.
+  absl::Status RecordGoldCheck(store::Tx& tx, const domain::Pool& pool,
+                               const domain::Task& task,
+                               const domain::Submission& s, const json& result,
+                               absl::Time now);
+  // Why the caller may not claim in `pool` (empty: may). `memo` carries
+  // per-caller reads across the pools of one ListPools call.
+  absl::StatusOr<std::vector<std::string>> PoolEligibility(
+      store::Tx& tx, const Principal& p, const domain::Pool& pool,
+      absl::Time now, std::shared_ptr<internal::EligibilityMemo>& memo);
+  domain::StandingPolicy standing_policy_;
+  std::shared_ptr<internal::StandingCache> standing_cache_ =
+      internal::NewStandingCache();
+  // ---- end Workforce: standing and allocation
 };
 
 }  // namespace tessera::service

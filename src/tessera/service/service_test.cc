@@ -1249,7 +1249,9 @@ TEST_P(ServiceTest, EarningsPoolListAndStatsCountWorkPerPoolAndHour) {
                                         {"accepted", 2},
                                         {"earned", Cny(500)},
                                         {"active_seconds", 180},
-                                        {"hourly", Cny(10'000)}}));
+                                        {"hourly", Cny(10'000)},
+                                        {"topups", Cny(0)},
+                                        {"hourly_with_topups", Cny(10'000)}}));
   EXPECT_EQ(earnings["balance"], Cny(500));  // the old keys stay
   // ann2: accepted work without active time has no hourly rate.
   TS_ASSERT_OK_AND_ASSIGN(json earnings2, svc().Earnings(ann2));

@@ -19,6 +19,7 @@
 #include "tessera/base/status.h"
 #include "tessera/domain/task_types.h"
 #include "tessera/service/internal/access.h"
+#include "tessera/service/internal/dynamic_overlap.h"
 #include "tessera/service/quality.h"
 #include "tessera/service/service.h"
 
@@ -118,7 +119,8 @@ void PrepareItem(const domain::Pool& pool, const json& config, absl::Time now,
   out.task.pool_id = pool.id;
   out.task.data_json = std::move(data_json);
   if (item.gold) out.task.gold_json = item.gold->dump();
-  out.task.open_slots = pool.overlap;
+  // Workforce: dynamic overlap (issue 6): `min` slots when it is on.
+  out.task.open_slots = internal::InitialOpenSlots(pool, config);
   out.task.created_at = now;
   if (item.draft) {
     domain::Preannotation d;

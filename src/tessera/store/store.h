@@ -108,6 +108,184 @@ struct PoolInputMark {
   int64_t mark = 0;
 };
 
+// ---- Workforce: appeals, floor, flags, records (issue 6): rows
+// An annotator's appeal of a rejection; state "open", "upheld" or "denied".
+struct AppealRow {
+  int64_t id = 0;
+  SubmissionId submission_id;
+  UserId annotator_id;
+  std::string note;
+  std::string state = "open";
+  std::optional<UserId> decided_by;
+  std::optional<std::string> decision_note;
+  absl::Time created_at;
+  std::optional<absl::Time> decided_at;
+};
+struct AppealFilter {
+  std::optional<std::string> state;
+  std::optional<UserId> annotator;
+  int limit = 200;
+};
+// One hourly-floor top-up: what `annotator` was credited for `pool`'s ISO
+// week starting at `week_start` (Monday 00:00 UTC).
+struct FloorTopupRow {
+  PoolId pool_id;
+  UserId annotator_id;
+  absl::Time week_start;
+  Money amount;
+  int64_t journal_id = 0;
+  absl::Time created_at;
+};
+// An annotator's flag on a task: an ambiguous guideline section.
+struct FlagRow {
+  int64_t id = 0;
+  TaskId task_id;
+  PoolId pool_id;
+  UserId annotator_id;
+  std::string section;
+  std::string note;
+  absl::Time created_at;
+};
+// A named Ed25519 key pair, both halves base64.
+struct SigningKeyRow {
+  std::string name;
+  std::string public_key;
+  std::string secret_key;
+  absl::Time created_at;
+};
+// What a portable work record reads besides submissions.
+struct RecordInputs {
+  std::optional<std::string> profile_domains_json;  // profiles.domains
+  std::vector<std::string> skills;                  // granted, not revoked
+  int64_t gold_checks = 0;
+  int64_t gold_passed = 0;
+  struct Tier {
+    std::string domain;
+    std::string tier;
+    double score = 0;
+    absl::Time at;
+  };
+  std::vector<Tier> tiers;  // standing_history, oldest first
+};
+// ---- end Workforce: appeals, floor, flags, records
+
+// ---- Workforce: standing and allocation (issue 6): rows
+// A requester's block of an annotator in a project.
+struct BlockRow {
+  ProjectId project_id;
+  UserId annotator_id;
+  std::string reason;
+  UserId created_by;
+  absl::Time created_at;
+};
+// A change of an annotator's tier in a domain ("" = general, "*" = overall).
+struct StandingHistoryRow {
+  int64_t id = 0;
+  UserId annotator_id;
+  std::string domain;
+  std::string tier;
+  double score = 0;
+  absl::Time at;
+};
+// A graded gold task in regular work.
+struct GoldCheckRow {
+  SubmissionId submission_id;
+  PoolId pool_id;
+  TaskId task_id;
+  UserId annotator_id;
+  double score = 0;
+  bool passed = false;
+  absl::Time created_at;
+};
+// An annotator's submissions of one pool whose last change fell on one UTC
+// day, counted among the reviewed ones (accepted, rejected or returned); a
+// day with only pending submissions has reviewed = 0.
+struct ReviewDay {
+  PoolId pool_id;
+  absl::Time day;          // 00:00 UTC
+  int64_t reviewed = 0;    // accepted + rejected + returned
+  int64_t first_pass = 0;  // accepted in round 1
+  int64_t rounds = 0;      // sum of their rounds
+  int64_t decided = 0;     // accepted + rejected
+  int64_t rejected = 0;
+  int64_t came_back = 0;  // reviewed ones returned, rejected or revised
+};
+// An annotator's gold checks of one pool on one UTC day.
+struct GoldDay {
+  PoolId pool_id;
+  absl::Time day;
+  int64_t checks = 0;
+  int64_t passed = 0;
+};
+// The latest quality snapshot of a pool, without its body.
+struct SnapshotRef {
+  PoolId pool_id;
+  int version = 0;
+  absl::Time created_at;
+};
+// A claim with why it went to its annotator (claims.reason, JSON or null).
+struct ClaimRecord {
+  domain::Claim claim;
+  std::optional<std::string> reason_json;
+};
+// ---- end Workforce: standing and allocation
+
+// ---- Workforce: trials and background (issue 6): rows
+// An annotator's background (profiles table); `domains_json` is a JSON array.
+struct ProfileRow {
+  UserId user_id;
+  std::string domains_json = "[]";
+  std::string profession;
+  std::string education;
+  std::string evidence;
+  absl::Time updated_at;
+  std::optional<UserId> verified_by;
+  std::optional<absl::Time> verified_at;
+};
+// A domain skill granted to a user; revoked when revoked_at is set.
+struct SkillRow {
+  UserId user_id;
+  std::string skill;
+  UserId granted_by;
+  std::string reason;
+  absl::Time granted_at;
+  std::optional<UserId> revoked_by;
+  std::optional<absl::Time> revoked_at;
+};
+// A pool's trial task: data and the known answer (null for free-text pools
+// graded by a reviewer).
+struct TrialTaskRow {
+  int64_t id = 0;
+  PoolId pool_id;
+  std::string data_json;
+  std::optional<std::string> gold_json;
+  absl::Time created_at;
+};
+// One try at a pool's trial; state "in_progress", "grading", "passed" or
+// "failed".
+struct TrialAttemptRow {
+  int64_t id = 0;
+  PoolId pool_id;
+  UserId annotator_id;
+  std::string state = "in_progress";
+  std::optional<double> score;
+  absl::Time started_at;
+  std::optional<absl::Time> finished_at;
+};
+// An answer to one trial task of an attempt, with its grade once known.
+struct TrialAnswerRow {
+  int64_t attempt_id = 0;
+  int64_t trial_task_id = 0;
+  std::string result_json;
+  std::optional<double> score;
+  std::string feedback;
+  int64_t active_seconds = 0;
+  absl::Time submitted_at;
+  std::optional<UserId> graded_by;  // the reviewer of a free-text answer
+  std::optional<absl::Time> graded_at;
+};
+// ---- end Workforce: trials and background
+
 // One transaction. Errors follow sql_conn.h: kAlreadyExists for a unique
 // violation, kAborted to retry, kNotFound from Get* when the row is absent.
 // Not thread-safe; valid only inside the Store::Run callback that made it.
@@ -294,6 +472,165 @@ class Tx {
   virtual absl::Status InsertAudit(const domain::AuditRecord& record) = 0;
   virtual absl::StatusOr<std::vector<domain::AuditRecord>> ListAudit(
       absl::string_view entity, int64_t entity_id) = 0;
+  // ---- Workforce: appeals, floor, flags, records (issue 6)
+  // kAlreadyExists when the submission already has an appeal. Returns the id.
+  virtual absl::StatusOr<int64_t> InsertAppeal(const AppealRow& a) = 0;
+  virtual absl::StatusOr<AppealRow> GetAppeal(int64_t id) = 0;
+  virtual absl::StatusOr<std::optional<AppealRow>> FindAppealBySubmission(
+      SubmissionId id) = 0;
+  // By id, oldest first.
+  virtual absl::StatusOr<std::vector<AppealRow>> ListAppeals(
+      const AppealFilter& filter) = 0;
+  // Compare-and-set from "open": writes state, decided_by, decision_note and
+  // decided_at; kFailedPrecondition when the appeal is no longer open.
+  virtual absl::Status DecideAppeal(const AppealRow& a) = 0;
+  // Per annotator (by id): the accepted submissions of `pool` whose last
+  // change (acceptance) falls in [from, to), with the active seconds of all
+  // their rounds (accepted, accepted_active_seconds).
+  virtual absl::StatusOr<std::vector<WorkTotals>> ListAcceptedWorkInPeriod(
+      PoolId pool, absl::Time from, absl::Time to) = 0;
+  // kAlreadyExists when (pool, annotator, week) already has one.
+  virtual absl::Status InsertFloorTopup(const FloorTopupRow& t) = 0;
+  // Optionally of one pool and/or annotator, by week then pool, annotator.
+  virtual absl::StatusOr<std::vector<FloorTopupRow>> ListFloorTopups(
+      std::optional<PoolId> pool, std::optional<UserId> annotator) = 0;
+  virtual absl::StatusOr<int64_t> InsertFlag(const FlagRow& f) = 0;
+  // By section, then id.
+  virtual absl::StatusOr<std::vector<FlagRow>> ListPoolFlags(PoolId pool) = 0;
+  // Inserts `candidate` unless a key of that name exists, then returns the
+  // stored key (so concurrent servers agree on one).
+  virtual absl::StatusOr<SigningKeyRow> EnsureSigningKey(
+      const SigningKeyRow& candidate) = 0;
+  virtual absl::StatusOr<RecordInputs> GetRecordInputs(UserId user) = 0;
+  // ---- end Workforce: appeals, floor, flags, records
+
+  // ---- Workforce: standing and allocation (issue 6)
+  // A granted, not revoked, skill.
+  virtual absl::StatusOr<bool> HasSkill(UserId user,
+                                        absl::string_view skill) = 0;
+  // A trial attempt of `annotator` in `pool` in state 'passed'.
+  virtual absl::StatusOr<bool> HasPassedTrial(UserId annotator,
+                                              PoolId pool) = 0;
+  // kAlreadyExists when the annotator is already blocked in the project.
+  virtual absl::Status InsertBlock(const BlockRow& block) = 0;
+  // Whether a block was removed.
+  virtual absl::StatusOr<bool> DeleteBlock(ProjectId project,
+                                           UserId annotator) = 0;
+  virtual absl::StatusOr<std::optional<BlockRow>> FindBlock(
+      ProjectId project, UserId annotator) = 0;
+  // Of a project, by annotator id.
+  virtual absl::StatusOr<std::vector<BlockRow>> ListBlocks(
+      ProjectId project) = 0;
+  // Of an annotator, by project id.
+  virtual absl::StatusOr<std::vector<BlockRow>> ListAnnotatorBlocks(
+      UserId annotator) = 0;
+  virtual absl::StatusOr<int64_t> InsertStandingHistory(
+      const StandingHistoryRow& row) = 0;
+  // Tier history, oldest first.
+  virtual absl::StatusOr<std::vector<StandingHistoryRow>> ListStandingHistory(
+      UserId annotator) = 0;
+  // kAlreadyExists when the submission was already graded.
+  virtual absl::Status InsertGoldCheck(const GoldCheckRow& row) = 0;
+  // The evidence of standing, one GROUP BY query each, by pool then day.
+  virtual absl::StatusOr<std::vector<ReviewDay>> ListReviewDays(
+      UserId annotator) = 0;
+  virtual absl::StatusOr<std::vector<GoldDay>> ListGoldDays(
+      UserId annotator) = 0;
+  // The latest snapshot of each of `pools` that has one, by pool id.
+  virtual absl::StatusOr<std::vector<SnapshotRef>> ListLatestSnapshotRefs(
+      const std::vector<PoolId>& pools) = 0;
+  // As FindClaimableTask, among the pool's gold tasks (`gold`; free slots
+  // are not required: gold tasks are never used up) or among its tasks
+  // without gold (!`gold`, with a free slot). Locked on PostgreSQL.
+  virtual absl::StatusOr<std::optional<TaskId>> FindClaimableTaskByGold(
+      PoolId pool, UserId annotator, bool gold) = 0;
+  // Claims `annotator` made in `pool` at or after `since`.
+  virtual absl::StatusOr<int64_t> CountClaimsSince(UserId annotator,
+                                                   PoolId pool,
+                                                   absl::Time since) = 0;
+  // Claims made in `pool` at or after `since`: all, and those whose reason
+  // records tier newcomer.
+  virtual absl::StatusOr<std::pair<int64_t, int64_t>> CountPoolClaimsSince(
+      PoolId pool, absl::Time since) = 0;
+  // The pool's tasks without gold and their free slots.
+  virtual absl::StatusOr<std::pair<int64_t, int64_t>> CountPoolSlots(
+      PoolId pool) = 0;
+  virtual absl::Status SetClaimReason(ClaimId id,
+                                      absl::string_view reason_json) = 0;
+  // Newest first, optionally of one annotator and/or pool.
+  virtual absl::StatusOr<std::vector<ClaimRecord>> ListClaimRecords(
+      std::optional<UserId> annotator, std::optional<PoolId> pool,
+      int limit) = 0;
+  // ---- end Workforce: standing and allocation
+  // ---- Workforce: trials and background (issue 6)
+  // Inserts or replaces the user's profile fields (domains, profession,
+  // education, evidence, updated_at) and clears its verification.
+  virtual absl::Status UpsertProfile(const ProfileRow& p) = 0;
+  virtual absl::StatusOr<std::optional<ProfileRow>> FindProfile(
+      UserId user) = 0;
+  // Profiles by user id (only those never verified since their last change
+  // when `unverified_only`), at most `limit`.
+  virtual absl::StatusOr<std::vector<ProfileRow>> ListProfiles(
+      bool unverified_only, int limit) = 0;
+  // Marks the user's profile verified (no-op when the user has none).
+  virtual absl::Status MarkProfileVerified(UserId user, UserId by,
+                                           absl::Time at) = 0;
+  // Grants a skill: inserts the row, or re-grants a revoked one (clearing
+  // revoked_by/at). kAlreadyExists when the user holds it unrevoked.
+  virtual absl::Status GrantSkill(const SkillRow& s) = 0;
+  // Sets revoked_by/at; kNotFound when the user does not hold it unrevoked.
+  virtual absl::Status RevokeSkill(UserId user, absl::string_view skill,
+                                   UserId by, absl::Time at) = 0;
+  // The user's skills, revoked ones included, by skill name.
+  virtual absl::StatusOr<std::vector<SkillRow>> ListSkills(UserId user) = 0;
+  virtual absl::StatusOr<int64_t> InsertTrialTask(const TrialTaskRow& t) = 0;
+  // Of `pool`, by id.
+  virtual absl::StatusOr<std::vector<TrialTaskRow>> ListTrialTasks(
+      PoolId pool) = 0;
+  virtual absl::StatusOr<int64_t> InsertTrialAttempt(
+      const TrialAttemptRow& a) = 0;
+  virtual absl::StatusOr<TrialAttemptRow> GetTrialAttempt(int64_t id) = 0;
+  // Of `annotator` (in `pool` if given), by id.
+  virtual absl::StatusOr<std::vector<TrialAttemptRow>> ListTrialAttempts(
+      UserId annotator, std::optional<PoolId> pool) = 0;
+  // Every attempt in `state`, oldest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<TrialAttemptRow>> ListTrialAttemptsInState(
+      absl::string_view state, int limit) = 0;
+  // Compare-and-set from `from_state`: writes state, score and finished_at;
+  // kAborted (retry the transaction) when the attempt is no longer in it.
+  virtual absl::Status UpdateTrialAttempt(const TrialAttemptRow& a,
+                                          absl::string_view from_state) = 0;
+  // Serialises the trial writes (starts, answers) of one annotator: on
+  // PostgreSQL locks their users row until the transaction ends; a no-op on
+  // SQLite, whose writers are serial.
+  virtual absl::Status LockTrialAnnotator(UserId annotator) = 0;
+  // kAlreadyExists when the attempt already has an answer for the task.
+  virtual absl::Status InsertTrialAnswer(const TrialAnswerRow& a) = 0;
+  // Of one attempt, by trial task id.
+  virtual absl::StatusOr<std::vector<TrialAnswerRow>> ListTrialAnswers(
+      int64_t attempt) = 0;
+  // Writes score, feedback, graded_by and graded_at.
+  virtual absl::Status GradeTrialAnswer(const TrialAnswerRow& a) = 0;
+  // Trial task ids `annotator` answered in `pool` in attempts with ids below
+  // `before_attempt`.
+  virtual absl::StatusOr<std::vector<int64_t>> ListAnsweredTrialTasks(
+      UserId annotator, PoolId pool, int64_t before_attempt) = 0;
+  // ---- end Workforce: trials and background
+  // ---- Workforce: dynamic overlap and simulation (issue 6)
+  // Every submission of `task` not rejected, with its latest round's result,
+  // by submission id. One query.
+  virtual absl::StatusOr<std::vector<PoolResult>> ListTaskResults(
+      TaskId task) = 0;
+  // Active (unsubmitted, unreleased) claims on `task`, expired or not.
+  virtual absl::StatusOr<int64_t> CountActiveClaims(TaskId task) = 0;
+  // The non-rejected results (latest round) on the `limit` tasks of `pool`
+  // that `annotator` most recently submitted to, other than `exclude`: theirs
+  // and everyone else's, by task id then submission id. One query.
+  virtual absl::StatusOr<std::vector<PoolResult>> ListRecentPeerResults(
+      PoolId pool, UserId annotator, TaskId exclude, int limit) = 0;
+  // The highest task id of `pool` (0 when it has none). One index probe.
+  virtual absl::StatusOr<int64_t> MaxTaskId(PoolId pool) = 0;
+  // ---- end Workforce: dynamic overlap and simulation
 };
 
 // Runs use cases as transactions. Thread-safe.

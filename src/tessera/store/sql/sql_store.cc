@@ -1169,6 +1169,782 @@ class SqlTx final : public Tx {
     return out;
   }
 
+  // ---- Workforce: appeals, floor, flags, records (issue 6)
+  static AppealRow RowToAppeal(const SqlRow& r) {
+    AppealRow a;
+    a.id = Int(r[0]);
+    a.submission_id = SubmissionId(Int(r[1]));
+    a.annotator_id = UserId(Int(r[2]));
+    a.note = Text(r[3]);
+    a.state = Text(r[4]);
+    if (!IsNull(r[5])) a.decided_by = UserId(Int(r[5]));
+    if (!IsNull(r[6])) a.decision_note = Text(r[6]);
+    a.created_at = FromMicros(Int(r[7]));
+    a.decided_at = OptTime(r[8]);
+    return a;
+  }
+  static constexpr const char* kAppealCols =
+      "id, submission_id, annotator_id, note, state, decided_by, "
+      "decision_note, created_at, decided_at";
+  absl::StatusOr<int64_t> InsertAppeal(const AppealRow& a) override {
+    return InsertReturningId(
+        "INSERT INTO appeals (submission_id, annotator_id, note, state, "
+        "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        {a.submission_id.value, a.annotator_id.value, a.note, a.state,
+         Micros(a.created_at)});
+  }
+  absl::StatusOr<AppealRow> GetAppeal(int64_t id) override {
+    TS_ASSIGN_OR_RETURN(auto rows, Q(absl::StrCat("SELECT ", kAppealCols,
+                                                  " FROM appeals WHERE id = ?"),
+                                     {id}));
+    if (rows.empty()) return NotFound("appeal");
+    return RowToAppeal(rows[0]);
+  }
+  absl::StatusOr<std::optional<AppealRow>> FindAppealBySubmission(
+      SubmissionId id) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kAppealCols,
+                                       " FROM appeals WHERE submission_id = ?"),
+                          {id.value}));
+    if (rows.empty()) return std::nullopt;
+    return RowToAppeal(rows[0]);
+  }
+  absl::StatusOr<std::vector<AppealRow>> ListAppeals(
+      const AppealFilter& f) override {
+    std::string sql =
+        absl::StrCat("SELECT ", kAppealCols, " FROM appeals WHERE 1 = 1");
+    std::vector<SqlValue> params;
+    if (f.state) {
+      sql += " AND state = ?";
+      params.push_back(*f.state);
+    }
+    if (f.annotator) {
+      sql += " AND annotator_id = ?";
+      params.push_back(f.annotator->value);
+    }
+    sql += " ORDER BY id LIMIT ?";
+    params.push_back(int64_t{f.limit});
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
+    std::vector<AppealRow> out;
+    for (const SqlRow& r : rows) out.push_back(RowToAppeal(r));
+    return out;
+  }
+  absl::Status DecideAppeal(const AppealRow& a) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "UPDATE appeals SET state = ?, decided_by = ?, decision_note = ?, "
+        "decided_at = ? WHERE id = ? AND state = 'open'",
+        {a.state, OptId(a.decided_by), OptText(a.decision_note),
+         OptMicros(a.decided_at), a.id}));
+    if (conn_.Changes() != 1) {
+      return absl::FailedPreconditionError("the appeal is no longer open");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<WorkTotals>> ListAcceptedWorkInPeriod(
+      PoolId pool, absl::Time from, absl::Time to) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat(
+              "SELECT s.annotator_id, ", kSubmissionsAmongRounds,
+              ", CAST(COALESCE(SUM(r.active_seconds), 0) AS BIGINT) FROM "
+              "submissions s JOIN rounds r ON r.submission_id = s.id WHERE "
+              "s.pool_id = ? AND s.state = 'accepted' AND s.updated_at >= ? "
+              "AND s.updated_at < ? GROUP BY s.annotator_id ORDER BY 1"),
+          {pool.value, Micros(from), Micros(to)}));
+    std::vector<WorkTotals> out;
+    for (const SqlRow& r : rows) {
+      WorkTotals& w = out.emplace_back();
+      w.pool_id = pool;
+      w.annotator_id = UserId(Int(r[0]));
+      w.submitted = w.accepted = Int(r[1]);
+      w.accepted_active_seconds = Int(r[2]);
+    }
+    return out;
+  }
+  absl::Status InsertFloorTopup(const FloorTopupRow& t) override {
+    return conn_.Exec(
+        "INSERT INTO floor_topups (pool_id, annotator_id, week_start, "
+        "amount_minor, currency, journal_id, created_at) VALUES (?, ?, ?, ?, "
+        "?, ?, ?)",
+        {t.pool_id.value, t.annotator_id.value, Micros(t.week_start),
+         t.amount.amount_minor, t.amount.currency, t.journal_id,
+         Micros(t.created_at)});
+  }
+  absl::StatusOr<std::vector<FloorTopupRow>> ListFloorTopups(
+      std::optional<PoolId> pool, std::optional<UserId> annotator) override {
+    std::string sql =
+        "SELECT pool_id, annotator_id, week_start, amount_minor, currency, "
+        "journal_id, created_at FROM floor_topups WHERE 1 = 1";
+    std::vector<SqlValue> params;
+    if (pool) {
+      sql += " AND pool_id = ?";
+      params.push_back(pool->value);
+    }
+    if (annotator) {
+      sql += " AND annotator_id = ?";
+      params.push_back(annotator->value);
+    }
+    sql += " ORDER BY week_start, pool_id, annotator_id";
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
+    std::vector<FloorTopupRow> out;
+    for (const SqlRow& r : rows) {
+      FloorTopupRow& t = out.emplace_back();
+      t.pool_id = PoolId(Int(r[0]));
+      t.annotator_id = UserId(Int(r[1]));
+      t.week_start = FromMicros(Int(r[2]));
+      t.amount = Money{Int(r[3]), Text(r[4])};
+      t.journal_id = Int(r[5]);
+      t.created_at = FromMicros(Int(r[6]));
+    }
+    return out;
+  }
+  absl::StatusOr<int64_t> InsertFlag(const FlagRow& f) override {
+    return InsertReturningId(
+        "INSERT INTO flags (task_id, pool_id, annotator_id, section, note, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        {f.task_id.value, f.pool_id.value, f.annotator_id.value, f.section,
+         f.note, Micros(f.created_at)});
+  }
+  absl::StatusOr<std::vector<FlagRow>> ListPoolFlags(PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT id, task_id, pool_id, annotator_id, section, note, "
+          "created_at FROM flags WHERE pool_id = ? ORDER BY section, id",
+          {pool.value}));
+    std::vector<FlagRow> out;
+    for (const SqlRow& r : rows) {
+      FlagRow& f = out.emplace_back();
+      f.id = Int(r[0]);
+      f.task_id = TaskId(Int(r[1]));
+      f.pool_id = PoolId(Int(r[2]));
+      f.annotator_id = UserId(Int(r[3]));
+      f.section = Text(r[4]);
+      f.note = Text(r[5]);
+      f.created_at = FromMicros(Int(r[6]));
+    }
+    return out;
+  }
+  absl::StatusOr<SigningKeyRow> EnsureSigningKey(
+      const SigningKeyRow& k) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "INSERT INTO signing_keys (name, public_key, secret_key, created_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        {k.name, k.public_key, k.secret_key, Micros(k.created_at)}));
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT name, public_key, secret_key, created_at FROM "
+                     "signing_keys WHERE name = ?",
+                     {k.name}));
+    if (rows.empty()) return NotFound("signing key");
+    SigningKeyRow out;
+    out.name = Text(rows[0][0]);
+    out.public_key = Text(rows[0][1]);
+    out.secret_key = Text(rows[0][2]);
+    out.created_at = FromMicros(Int(rows[0][3]));
+    return out;
+  }
+  absl::StatusOr<RecordInputs> GetRecordInputs(UserId user) override {
+    RecordInputs in;
+    TS_ASSIGN_OR_RETURN(
+        auto profile,
+        Q("SELECT domains FROM profiles WHERE user_id = ?", {user.value}));
+    if (!profile.empty()) in.profile_domains_json = Text(profile[0][0]);
+    TS_ASSIGN_OR_RETURN(auto skills,
+                        Q("SELECT skill FROM skills WHERE user_id = ? AND "
+                          "revoked_at IS NULL ORDER BY skill",
+                          {user.value}));
+    for (const SqlRow& r : skills) in.skills.push_back(Text(r[0]));
+    TS_ASSIGN_OR_RETURN(
+        auto gold, Q("SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN passed <> "
+                     "0 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM gold_checks "
+                     "WHERE annotator_id = ?",
+                     {user.value}));
+    in.gold_checks = Int(gold[0][0]);
+    in.gold_passed = Int(gold[0][1]);
+    TS_ASSIGN_OR_RETURN(
+        auto tiers, Q("SELECT domain, tier, score, at FROM standing_history "
+                      "WHERE annotator_id = ? ORDER BY id",
+                      {user.value}));
+    for (const SqlRow& r : tiers) {
+      RecordInputs::Tier& t = in.tiers.emplace_back();
+      t.domain = Text(r[0]);
+      t.tier = Text(r[1]);
+      if (auto* d = std::get_if<double>(&r[2])) {
+        t.score = *d;
+      } else {
+        t.score = static_cast<double>(Int(r[2]));
+      }
+      t.at = FromMicros(Int(r[3]));
+    }
+    return in;
+  }
+  // ---- end Workforce: appeals, floor, flags, records
+
+  // ---- Workforce: standing and allocation (issue 6)
+  absl::StatusOr<bool> HasSkill(UserId user, absl::string_view skill) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q("SELECT 1 FROM skills WHERE user_id = ? AND skill = "
+                          "? AND revoked_at IS NULL",
+                          {user.value, std::string(skill)}));
+    return !rows.empty();
+  }
+  absl::StatusOr<bool> HasPassedTrial(UserId annotator, PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT 1 FROM trial_attempts WHERE annotator_id = ? AND "
+                     "pool_id = ? AND state = 'passed' LIMIT 1",
+                     {annotator.value, pool.value}));
+    return !rows.empty();
+  }
+  static BlockRow RowToBlock(const SqlRow& r) {
+    BlockRow b;
+    b.project_id = ProjectId(Int(r[0]));
+    b.annotator_id = UserId(Int(r[1]));
+    b.reason = Text(r[2]);
+    b.created_by = UserId(Int(r[3]));
+    b.created_at = FromMicros(Int(r[4]));
+    return b;
+  }
+  static constexpr const char* kBlockCols =
+      "project_id, annotator_id, reason, created_by, created_at";
+  absl::Status InsertBlock(const BlockRow& b) override {
+    return conn_.Exec(
+        "INSERT INTO blocks (project_id, annotator_id, reason, created_by, "
+        "created_at) VALUES (?, ?, ?, ?, ?)",
+        {b.project_id.value, b.annotator_id.value, b.reason, b.created_by.value,
+         Micros(b.created_at)});
+  }
+  absl::StatusOr<bool> DeleteBlock(ProjectId project,
+                                   UserId annotator) override {
+    TS_RETURN_IF_ERROR(
+        conn_.Exec("DELETE FROM blocks WHERE project_id = ? AND "
+                   "annotator_id = ?",
+                   {project.value, annotator.value}));
+    return conn_.Changes() == 1;
+  }
+  absl::StatusOr<std::optional<BlockRow>> FindBlock(ProjectId project,
+                                                    UserId annotator) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat(
+              "SELECT ", kBlockCols,
+              " FROM blocks WHERE project_id = ? AND annotator_id = ?"),
+          {project.value, annotator.value}));
+    if (rows.empty()) return std::nullopt;
+    return RowToBlock(rows[0]);
+  }
+  absl::StatusOr<std::vector<BlockRow>> ListBlocks(ProjectId project) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kBlockCols,
+                                       " FROM blocks WHERE project_id = ? "
+                                       "ORDER BY annotator_id"),
+                          {project.value}));
+    std::vector<BlockRow> out;
+    for (const SqlRow& r : rows) out.push_back(RowToBlock(r));
+    return out;
+  }
+  absl::StatusOr<std::vector<BlockRow>> ListAnnotatorBlocks(
+      UserId annotator) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kBlockCols,
+                                       " FROM blocks WHERE annotator_id = ? "
+                                       "ORDER BY project_id"),
+                          {annotator.value}));
+    std::vector<BlockRow> out;
+    for (const SqlRow& r : rows) out.push_back(RowToBlock(r));
+    return out;
+  }
+  absl::StatusOr<int64_t> InsertStandingHistory(
+      const StandingHistoryRow& h) override {
+    return InsertReturningId(
+        "INSERT INTO standing_history (annotator_id, domain, tier, score, at) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING id",
+        {h.annotator_id.value, h.domain, h.tier, h.score, Micros(h.at)});
+  }
+  absl::StatusOr<std::vector<StandingHistoryRow>> ListStandingHistory(
+      UserId annotator) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT id, annotator_id, domain, tier, score, at FROM "
+                     "standing_history WHERE annotator_id = ? ORDER BY id",
+                     {annotator.value}));
+    std::vector<StandingHistoryRow> out;
+    for (const SqlRow& r : rows) {
+      StandingHistoryRow& h = out.emplace_back();
+      h.id = Int(r[0]);
+      h.annotator_id = UserId(Int(r[1]));
+      h.domain = Text(r[2]);
+      h.tier = Text(r[3]);
+      if (auto* d = std::get_if<double>(&r[4])) {
+        h.score = *d;
+      } else {
+        h.score = static_cast<double>(Int(r[4]));
+      }
+      h.at = FromMicros(Int(r[5]));
+    }
+    return out;
+  }
+  absl::Status InsertGoldCheck(const GoldCheckRow& g) override {
+    return conn_.Exec(
+        "INSERT INTO gold_checks (submission_id, pool_id, task_id, "
+        "annotator_id, score, passed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {g.submission_id.value, g.pool_id.value, g.task_id.value,
+         g.annotator_id.value, g.score, int64_t{g.passed ? 1 : 0},
+         Micros(g.created_at)});
+  }
+  absl::StatusOr<std::vector<ReviewDay>> ListReviewDays(
+      UserId annotator) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT pool_id, updated_at / 86400000000, "
+          "CAST(COALESCE(SUM(CASE WHEN state IN ('accepted', 'rejected', "
+          "'returned') THEN 1 ELSE 0 END), 0) AS BIGINT), "
+          "CAST(COALESCE(SUM(first_pass), 0) AS BIGINT), "
+          "CAST(COALESCE(SUM(CASE WHEN state IN ('accepted', 'rejected', "
+          "'returned') THEN round ELSE 0 END), 0) AS BIGINT), "
+          "CAST(COALESCE(SUM(CASE WHEN state IN ('accepted', 'rejected') "
+          "THEN 1 ELSE 0 END), 0) AS BIGINT), "
+          "CAST(COALESCE(SUM(CASE WHEN state = 'rejected' THEN 1 ELSE 0 END), "
+          "0) AS BIGINT), "
+          "CAST(COALESCE(SUM(CASE WHEN state IN ('rejected', 'returned') OR "
+          "(state = 'accepted' AND round > 1) THEN 1 ELSE 0 END), 0) AS "
+          "BIGINT) FROM submissions WHERE annotator_id = ? GROUP BY "
+          "pool_id, updated_at / 86400000000 ORDER BY 1, 2",
+          {annotator.value}));
+    std::vector<ReviewDay> out;
+    for (const SqlRow& r : rows) {
+      ReviewDay& d = out.emplace_back();
+      d.pool_id = PoolId(Int(r[0]));
+      d.day = absl::FromUnixSeconds(Int(r[1]) * 86400);
+      d.reviewed = Int(r[2]);
+      d.first_pass = Int(r[3]);
+      d.rounds = Int(r[4]);
+      d.decided = Int(r[5]);
+      d.rejected = Int(r[6]);
+      d.came_back = Int(r[7]);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<GoldDay>> ListGoldDays(UserId annotator) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT pool_id, created_at / 86400000000, COUNT(*), "
+          "CAST(COALESCE(SUM(passed), 0) AS BIGINT) FROM gold_checks WHERE "
+          "annotator_id = ? GROUP BY pool_id, created_at / 86400000000 ORDER "
+          "BY 1, 2",
+          {annotator.value}));
+    std::vector<GoldDay> out;
+    for (const SqlRow& r : rows) {
+      GoldDay& d = out.emplace_back();
+      d.pool_id = PoolId(Int(r[0]));
+      d.day = absl::FromUnixSeconds(Int(r[1]) * 86400);
+      d.checks = Int(r[2]);
+      d.passed = Int(r[3]);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<SnapshotRef>> ListLatestSnapshotRefs(
+      const std::vector<PoolId>& pools) override {
+    std::vector<SnapshotRef> out;
+    if (pools.empty()) return out;
+    std::vector<std::string> marks(pools.size(), "?");
+    std::vector<SqlValue> params;
+    for (PoolId p : pools) params.push_back(p.value);
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat("SELECT q.pool_id, q.version, q.created_at FROM "
+                       "quality_snapshots q WHERE q.pool_id IN (",
+                       absl::StrJoin(marks, ", "),
+                       ") AND q.version = (SELECT MAX(version) FROM "
+                       "quality_snapshots WHERE pool_id = q.pool_id) ORDER BY "
+                       "q.pool_id"),
+          params));
+    for (const SqlRow& r : rows) {
+      SnapshotRef& s = out.emplace_back();
+      s.pool_id = PoolId(Int(r[0]));
+      s.version = static_cast<int>(Int(r[1]));
+      s.created_at = FromMicros(Int(r[2]));
+    }
+    return out;
+  }
+  absl::StatusOr<std::optional<TaskId>> FindClaimableTaskByGold(
+      PoolId pool, UserId annotator, bool gold) override {
+    std::string sql = absl::StrCat(
+        "SELECT t.id FROM tasks t WHERE t.pool_id = ? AND ",
+        gold ? "t.gold IS NOT NULL" : "t.gold IS NULL AND t.open_slots > 0",
+        " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.task_id = t.id AND "
+        "c.annotator_id = ?) ORDER BY t.id LIMIT 1");
+    if (!dialect_.skip_locked || gold) {
+      // Gold tasks are never used up: concurrent claimers may share one.
+      TS_ASSIGN_OR_RETURN(auto rows, Q(sql, {pool.value, annotator.value}));
+      if (rows.empty()) return std::nullopt;
+      return TaskId(Int(rows[0][0]));
+    }
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql + " FOR UPDATE OF t SKIP LOCKED",
+                                     {pool.value, annotator.value}));
+    if (rows.empty()) {
+      TS_ASSIGN_OR_RETURN(
+          rows, Q(sql + " FOR UPDATE OF t", {pool.value, annotator.value}));
+    }
+    if (rows.empty()) return std::nullopt;
+    return TaskId(Int(rows[0][0]));
+  }
+  absl::StatusOr<int64_t> CountClaimsSince(UserId annotator, PoolId pool,
+                                           absl::Time since) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT COUNT(*) FROM claims WHERE annotator_id = ? AND "
+                     "pool_id = ? AND created_at >= ?",
+                     {annotator.value, pool.value, Micros(since)}));
+    return Int(rows[0][0]);
+  }
+  absl::StatusOr<std::pair<int64_t, int64_t>> CountPoolClaimsSince(
+      PoolId pool, absl::Time since) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN reason LIKE "
+          "'%\"tier\":\"newcomer\"%' THEN 1 ELSE 0 END), 0) AS BIGINT) FROM "
+          "claims WHERE pool_id = ? AND created_at >= ?",
+          {pool.value, Micros(since)}));
+    return std::make_pair(Int(rows[0][0]), Int(rows[0][1]));
+  }
+  absl::StatusOr<std::pair<int64_t, int64_t>> CountPoolSlots(
+      PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT COUNT(*), CAST(COALESCE(SUM(open_slots), 0) AS BIGINT) FROM "
+          "tasks WHERE pool_id = ? AND gold IS NULL",
+          {pool.value}));
+    return std::make_pair(Int(rows[0][0]), Int(rows[0][1]));
+  }
+  absl::Status SetClaimReason(ClaimId id,
+                              absl::string_view reason_json) override {
+    TS_RETURN_IF_ERROR(conn_.Exec("UPDATE claims SET reason = ? WHERE id = ?",
+                                  {std::string(reason_json), id.value}));
+    return ExpectOneChange("claim");
+  }
+  absl::StatusOr<std::vector<ClaimRecord>> ListClaimRecords(
+      std::optional<UserId> annotator, std::optional<PoolId> pool,
+      int limit) override {
+    std::string sql =
+        absl::StrCat("SELECT ", kClaimCols, ", reason FROM claims WHERE 1 = 1");
+    std::vector<SqlValue> params;
+    if (annotator) {
+      sql += " AND annotator_id = ?";
+      params.push_back(annotator->value);
+    }
+    if (pool) {
+      sql += " AND pool_id = ?";
+      params.push_back(pool->value);
+    }
+    sql += " ORDER BY id DESC LIMIT ?";
+    params.push_back(int64_t{limit});
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
+    std::vector<ClaimRecord> out;
+    for (const SqlRow& r : rows) {
+      ClaimRecord& c = out.emplace_back();
+      TS_ASSIGN_OR_RETURN(c.claim, RowToClaim(r));
+      if (!IsNull(r[7])) c.reason_json = Text(r[7]);
+    }
+    return out;
+  }
+  // ---- end Workforce: standing and allocation
+  // ---- Workforce: trials and background (issue 6)
+  static std::optional<double> OptDouble(const SqlValue& v) {
+    if (IsNull(v)) return std::nullopt;
+    if (auto* d = std::get_if<double>(&v)) return *d;
+    if (auto* s = std::get_if<std::string>(&v)) return std::stod(*s);
+    return static_cast<double>(Int(v));
+  }
+  static SqlValue OptReal(const std::optional<double>& d) {
+    if (!d) return std::monostate{};
+    return *d;
+  }
+  static constexpr const char* kProfileCols =
+      "user_id, domains, profession, education, evidence, updated_at, "
+      "verified_by, verified_at";
+  static ProfileRow RowToProfile(const SqlRow& r) {
+    ProfileRow p;
+    p.user_id = UserId(Int(r[0]));
+    p.domains_json = Text(r[1]);
+    p.profession = Text(r[2]);
+    p.education = Text(r[3]);
+    p.evidence = Text(r[4]);
+    p.updated_at = FromMicros(Int(r[5]));
+    if (!IsNull(r[6])) p.verified_by = UserId(Int(r[6]));
+    p.verified_at = OptTime(r[7]);
+    return p;
+  }
+  absl::Status UpsertProfile(const ProfileRow& p) override {
+    return conn_.Exec(
+        "INSERT INTO profiles (user_id, domains, profession, education, "
+        "evidence, updated_at, verified_by, verified_at) VALUES (?, ?, ?, ?, "
+        "?, ?, NULL, NULL) ON CONFLICT (user_id) DO UPDATE SET domains = "
+        "excluded.domains, profession = excluded.profession, education = "
+        "excluded.education, evidence = excluded.evidence, updated_at = "
+        "excluded.updated_at, verified_by = NULL, verified_at = NULL",
+        {p.user_id.value, p.domains_json, p.profession, p.education, p.evidence,
+         Micros(p.updated_at)});
+  }
+  absl::StatusOr<std::optional<ProfileRow>> FindProfile(UserId user) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kProfileCols,
+                                       " FROM profiles WHERE user_id = ?"),
+                          {user.value}));
+    if (rows.empty()) return std::nullopt;
+    return RowToProfile(rows[0]);
+  }
+  absl::StatusOr<std::vector<ProfileRow>> ListProfiles(bool unverified_only,
+                                                       int limit) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat("SELECT ", kProfileCols, " FROM profiles",
+                       unverified_only ? " WHERE verified_at IS NULL" : "",
+                       " ORDER BY user_id LIMIT ?"),
+          {int64_t{limit}}));
+    std::vector<ProfileRow> out;
+    for (const SqlRow& r : rows) out.push_back(RowToProfile(r));
+    return out;
+  }
+  absl::Status MarkProfileVerified(UserId user, UserId by,
+                                   absl::Time at) override {
+    return conn_.Exec(
+        "UPDATE profiles SET verified_by = ?, verified_at = ? WHERE user_id "
+        "= ?",
+        {by.value, Micros(at), user.value});
+  }
+  absl::Status GrantSkill(const SkillRow& s) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "UPDATE skills SET granted_by = ?, reason = ?, granted_at = ?, "
+        "revoked_by = NULL, revoked_at = NULL WHERE user_id = ? AND skill = ? "
+        "AND revoked_at IS NOT NULL",
+        {s.granted_by.value, s.reason, Micros(s.granted_at), s.user_id.value,
+         s.skill}));
+    if (conn_.Changes() == 1) return absl::OkStatus();
+    return conn_.Exec(
+        "INSERT INTO skills (user_id, skill, granted_by, reason, granted_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        {s.user_id.value, s.skill, s.granted_by.value, s.reason,
+         Micros(s.granted_at)});
+  }
+  absl::Status RevokeSkill(UserId user, absl::string_view skill, UserId by,
+                           absl::Time at) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "UPDATE skills SET revoked_by = ?, revoked_at = ? WHERE user_id = ? "
+        "AND skill = ? AND revoked_at IS NULL",
+        {by.value, Micros(at), user.value, std::string(skill)}));
+    return ExpectOneChange("skill");
+  }
+  absl::StatusOr<std::vector<SkillRow>> ListSkills(UserId user) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT user_id, skill, granted_by, reason, granted_at, revoked_by, "
+          "revoked_at FROM skills WHERE user_id = ? ORDER BY skill",
+          {user.value}));
+    std::vector<SkillRow> out;
+    for (const SqlRow& r : rows) {
+      SkillRow s;
+      s.user_id = UserId(Int(r[0]));
+      s.skill = Text(r[1]);
+      s.granted_by = UserId(Int(r[2]));
+      s.reason = Text(r[3]);
+      s.granted_at = FromMicros(Int(r[4]));
+      if (!IsNull(r[5])) s.revoked_by = UserId(Int(r[5]));
+      s.revoked_at = OptTime(r[6]);
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  absl::StatusOr<int64_t> InsertTrialTask(const TrialTaskRow& t) override {
+    return InsertReturningId(
+        "INSERT INTO trial_tasks (pool_id, data, gold, created_at) VALUES (?, "
+        "?, ?, ?) RETURNING id",
+        {t.pool_id.value, t.data_json, OptText(t.gold_json),
+         Micros(t.created_at)});
+  }
+  absl::StatusOr<std::vector<TrialTaskRow>> ListTrialTasks(
+      PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q("SELECT id, pool_id, data, gold, created_at FROM "
+                          "trial_tasks WHERE pool_id = ? ORDER BY id",
+                          {pool.value}));
+    std::vector<TrialTaskRow> out;
+    for (const SqlRow& r : rows) {
+      TrialTaskRow t;
+      t.id = Int(r[0]);
+      t.pool_id = PoolId(Int(r[1]));
+      t.data_json = Text(r[2]);
+      if (!IsNull(r[3])) t.gold_json = Text(r[3]);
+      t.created_at = FromMicros(Int(r[4]));
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+  static constexpr const char* kTrialAttemptCols =
+      "id, pool_id, annotator_id, state, score, started_at, finished_at";
+  static TrialAttemptRow RowToTrialAttempt(const SqlRow& r) {
+    TrialAttemptRow a;
+    a.id = Int(r[0]);
+    a.pool_id = PoolId(Int(r[1]));
+    a.annotator_id = UserId(Int(r[2]));
+    a.state = Text(r[3]);
+    a.score = OptDouble(r[4]);
+    a.started_at = FromMicros(Int(r[5]));
+    a.finished_at = OptTime(r[6]);
+    return a;
+  }
+  static std::vector<TrialAttemptRow> RowsToTrialAttempts(const SqlRows& rows) {
+    std::vector<TrialAttemptRow> out;
+    for (const SqlRow& r : rows) out.push_back(RowToTrialAttempt(r));
+    return out;
+  }
+  absl::StatusOr<int64_t> InsertTrialAttempt(
+      const TrialAttemptRow& a) override {
+    return InsertReturningId(
+        "INSERT INTO trial_attempts (pool_id, annotator_id, state, score, "
+        "started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        {a.pool_id.value, a.annotator_id.value, a.state, OptReal(a.score),
+         Micros(a.started_at), OptMicros(a.finished_at)});
+  }
+  absl::StatusOr<TrialAttemptRow> GetTrialAttempt(int64_t id) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kTrialAttemptCols,
+                                       " FROM trial_attempts WHERE id = ?"),
+                          {id}));
+    if (rows.empty()) return NotFound("trial attempt");
+    return RowToTrialAttempt(rows[0]);
+  }
+  absl::StatusOr<std::vector<TrialAttemptRow>> ListTrialAttempts(
+      UserId annotator, std::optional<PoolId> pool) override {
+    std::string sql = absl::StrCat("SELECT ", kTrialAttemptCols,
+                                   " FROM trial_attempts WHERE annotator_id "
+                                   "= ?");
+    std::vector<SqlValue> params = {annotator.value};
+    if (pool) {
+      sql += " AND pool_id = ?";
+      params.push_back(pool->value);
+    }
+    sql += " ORDER BY id";
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
+    return RowsToTrialAttempts(rows);
+  }
+  absl::StatusOr<std::vector<TrialAttemptRow>> ListTrialAttemptsInState(
+      absl::string_view state, int limit) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat("SELECT ", kTrialAttemptCols,
+                       " FROM trial_attempts WHERE state = ? ORDER BY id "
+                       "LIMIT ?"),
+          {std::string(state), int64_t{limit}}));
+    return RowsToTrialAttempts(rows);
+  }
+  absl::Status UpdateTrialAttempt(const TrialAttemptRow& a,
+                                  absl::string_view from_state) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "UPDATE trial_attempts SET state = ?, score = ?, finished_at = ? "
+        "WHERE id = ? AND state = ?",
+        {a.state, OptReal(a.score), OptMicros(a.finished_at), a.id,
+         std::string(from_state)}));
+    if (conn_.Changes() != 1) {
+      return absl::AbortedError("the trial attempt changed state");
+    }
+    return absl::OkStatus();
+  }
+  absl::Status LockTrialAnnotator(UserId annotator) override {
+    if (!dialect_.skip_locked) return absl::OkStatus();
+    return Q("SELECT id FROM users WHERE id = ? FOR UPDATE", {annotator.value})
+        .status();
+  }
+  absl::Status InsertTrialAnswer(const TrialAnswerRow& a) override {
+    return conn_.Exec(
+        "INSERT INTO trial_answers (attempt_id, trial_task_id, result, score, "
+        "feedback, active_seconds, submitted_at, graded_by, graded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {a.attempt_id, a.trial_task_id, a.result_json, OptReal(a.score),
+         a.feedback, a.active_seconds, Micros(a.submitted_at),
+         OptId(a.graded_by), OptMicros(a.graded_at)});
+  }
+  absl::StatusOr<std::vector<TrialAnswerRow>> ListTrialAnswers(
+      int64_t attempt) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT attempt_id, trial_task_id, result, score, feedback, "
+          "active_seconds, submitted_at, graded_by, graded_at FROM "
+          "trial_answers WHERE attempt_id = ? ORDER BY trial_task_id",
+          {attempt}));
+    std::vector<TrialAnswerRow> out;
+    for (const SqlRow& r : rows) {
+      TrialAnswerRow a;
+      a.attempt_id = Int(r[0]);
+      a.trial_task_id = Int(r[1]);
+      a.result_json = Text(r[2]);
+      a.score = OptDouble(r[3]);
+      a.feedback = Text(r[4]);
+      a.active_seconds = Int(r[5]);
+      a.submitted_at = FromMicros(Int(r[6]));
+      if (!IsNull(r[7])) a.graded_by = UserId(Int(r[7]));
+      a.graded_at = OptTime(r[8]);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+  absl::Status GradeTrialAnswer(const TrialAnswerRow& a) override {
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "UPDATE trial_answers SET score = ?, feedback = ?, graded_by = ?, "
+        "graded_at = ? WHERE attempt_id = ? AND trial_task_id = ?",
+        {OptReal(a.score), a.feedback, OptId(a.graded_by),
+         OptMicros(a.graded_at), a.attempt_id, a.trial_task_id}));
+    return ExpectOneChange("trial answer");
+  }
+  absl::StatusOr<std::vector<int64_t>> ListAnsweredTrialTasks(
+      UserId annotator, PoolId pool, int64_t before_attempt) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT DISTINCT w.trial_task_id FROM trial_answers w JOIN "
+          "trial_attempts a ON a.id = w.attempt_id WHERE a.annotator_id = ? "
+          "AND a.pool_id = ? AND a.id < ? ORDER BY w.trial_task_id",
+          {annotator.value, pool.value, before_attempt}));
+    std::vector<int64_t> out;
+    for (const SqlRow& r : rows) out.push_back(Int(r[0]));
+    return out;
+  }
+  // ---- end Workforce: trials and background
+  // ---- Workforce: dynamic overlap and simulation (issue 6)
+  absl::StatusOr<std::vector<PoolResult>> ListTaskResults(
+      TaskId task) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT s.id, s.task_id, s.annotator_id, s.state, s.round, r.result "
+          "FROM submissions s JOIN rounds r ON r.submission_id = s.id AND "
+          "r.round = s.round WHERE s.task_id = ? AND s.state <> 'rejected' "
+          "ORDER BY s.id",
+          {task.value}));
+    return RowsToResults(rows);
+  }
+  absl::StatusOr<int64_t> CountActiveClaims(TaskId task) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT COUNT(*) FROM claims WHERE task_id = ? AND state = 'active'",
+          {task.value}));
+    return Int(rows[0][0]);
+  }
+  absl::StatusOr<std::vector<PoolResult>> ListRecentPeerResults(
+      PoolId pool, UserId annotator, TaskId exclude, int limit) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT s.id, s.task_id, s.annotator_id, s.state, s.round, r.result "
+          "FROM submissions s JOIN rounds r ON r.submission_id = s.id AND "
+          "r.round = s.round WHERE s.state <> 'rejected' AND s.task_id IN "
+          "(SELECT m.task_id FROM submissions m WHERE m.annotator_id = ? AND "
+          "m.pool_id = ? AND m.task_id <> ? AND m.state <> 'rejected' "
+          "ORDER BY m.id DESC LIMIT ?) ORDER BY s.task_id, s.id",
+          {annotator.value, pool.value, exclude.value, int64_t{limit}}));
+    return RowsToResults(rows);
+  }
+  absl::StatusOr<int64_t> MaxTaskId(PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT COALESCE(MAX(id), 0) FROM tasks WHERE pool_id = ?",
+                     {pool.value}));
+    return Int(rows[0][0]);
+  }
+  // ---- end Workforce: dynamic overlap and simulation
+
  private:
   absl::StatusOr<SqlRows> Q(absl::string_view sql,
                             const std::vector<SqlValue>& params) {
