@@ -76,7 +76,7 @@ test("lin creates a project, a classify and a pairwise pool, uploads tasks and o
   await page.getByLabel("Task type").selectOption("classify");
   await page.getByLabel("Labels").fill("positive\nnegative\npositive");
   await page.getByLabel("Price per task").fill("0.5");
-  await page.getByLabel("Overlap").fill("2");
+  await page.getByRole("spinbutton", { name: /^Overlap/ }).fill("2");
   await page.getByLabel("Lease (minutes)").fill("15");
   await page.getByLabel("Max rounds").fill("2");
   await page.getByRole("button", { name: "Create pool" }).click();
@@ -119,7 +119,7 @@ test("lin creates a project, a classify and a pairwise pool, uploads tasks and o
   await page.getByLabel("Task type").selectOption("pairwise");
   await page.getByLabel("Rationale required").check();
   await page.getByLabel("Price per task").fill("2");
-  await page.getByLabel("Overlap").fill("3");
+  await page.getByRole("spinbutton", { name: /^Overlap/ }).fill("3");
   const opens = tomorrowAt8();
   await page.getByLabel("Opens at").fill(opens);
   await page.getByRole("button", { name: "Create pool" }).click();

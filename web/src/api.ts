@@ -94,6 +94,8 @@ export interface Task {
   pool_id: number;
   data: TaskData;
   preannotations?: Preannotation[];
+  /** Where the image comes from when not `/tasks/{id}/image` (trial tasks). */
+  image_route?: string;
 }
 export interface Claim {
   id: number;
@@ -160,12 +162,27 @@ export interface PoolEarnings {
   earned: Money;
   active_seconds: number;
   hourly: Money | null;
+  /** Hourly-floor top-ups credited in this pool. */
+  topups?: Money | null;
 }
 export interface Earnings {
   balance: Money;
   balances: Money[];
   entries: LedgerEntry[];
   pools?: PoolEarnings[];
+}
+export interface Appeal {
+  id: number;
+  submission_id: number;
+  annotator_id: number;
+  note: string;
+  state: "open" | "upheld" | "denied";
+  decided_by?: number | null;
+  decision_note?: string | null;
+  created_at: string;
+  decided_at?: string | null;
+  submission?: Submission;
+  [key: string]: unknown;
 }
 export interface ProjectSummary {
   id: number;
@@ -345,19 +362,49 @@ export const Api = {
     api<Pool>("POST", `/projects/${projectId}/pools`, { body }),
   openPool: (id: number) => api<Pool>("POST", `/pools/${id}/open`),
   closePool: (id: number) => api<Pool>("POST", `/pools/${id}/close`),
-  importTasks: (poolId: number, body: string, format: string) =>
+  /** Imports a JSONL, COCO or Label Studio body (docs/formats.md); `options` are the import's query flags. */
+  importTasks: (poolId: number, body: string, format: string, options: RequestOptions["query"] = {}) =>
     api<ImportReport>("POST", `/pools/${poolId}/tasks`, {
       raw: body,
       contentType: format === "coco" || format === "ls" ? "application/json" : "application/x-ndjson",
-      query: { format },
+      query: { format, ...options },
     }),
+  aggregate: (poolId: number) => api<Record<string, unknown>>("POST", `/pools/${poolId}/aggregate`),
   uploadImage: (poolId: number, file: File) =>
     api<{ task_id: number; image: string; width: number; height: number }>("POST", `/pools/${poolId}/images`, {
       raw: file,
       contentType: file.type || "application/octet-stream",
       query: { name: file.name },
     }),
-  taskImage: (taskId: number, signal?: AbortSignal) => apiBlob(`/tasks/${taskId}/image`, { signal }),
+  appeal: (submissionId: number, note: string) => api<Appeal>("POST", `/submissions/${submissionId}/appeal`, { body: { note } }),
+  myAppeals: () => api<{ appeals: Appeal[] }>("GET", "/me/appeals"),
+  openAppeals: () => api<{ appeals: Appeal[] }>("GET", "/appeals", { query: { state: "open" } }),
+  decideAppeal: (id: number, decision: "uphold" | "deny", note: string) =>
+    api<Appeal>("POST", `/appeals/${id}/decide`, { body: { decision, note } }),
+  myStanding: () => api<Record<string, unknown>>("GET", "/me/standing"),
+  /** The signed record as the server's bytes (re-serialising would change what was signed). */
+  myRecord: () => apiBlob("/me/record"),
+  myProfile: () => api<Record<string, unknown>>("GET", "/me/profile"),
+  saveProfile: (body: Record<string, unknown>) => api<Record<string, unknown>>("PUT", "/me/profile", { body }),
+  unverifiedProfiles: () => api<Record<string, unknown>>("GET", "/profiles", { query: { unverified: true } }),
+  grantSkill: (userId: number, skill: string, reason: string) =>
+    api<Record<string, unknown>>("POST", `/users/${userId}/skills`, { body: { skill, reason } }),
+  startTrial: (poolId: number) => api<Record<string, unknown>>("POST", `/pools/${poolId}/trial`),
+  trial: (attemptId: number) => api<Record<string, unknown>>("GET", `/trials/${attemptId}`),
+  trialAnswer: (attemptId: number, trialTaskId: number, result: Result, activeSeconds: number) =>
+    api<Record<string, unknown>>("POST", `/trials/${attemptId}/answers`, {
+      body: { trial_task_id: trialTaskId, result, active_seconds: activeSeconds },
+    }),
+  poolFlags: (poolId: number) => api<Record<string, unknown>>("GET", `/pools/${poolId}/flags`),
+  poolClaims: (poolId: number) => api<Record<string, unknown>>("GET", `/pools/${poolId}/claims`),
+  userStanding: (userId: number) => api<Record<string, unknown>>("GET", `/users/${userId}/standing`),
+  blocks: (projectId: number) => api<Record<string, unknown>>("GET", `/projects/${projectId}/blocks`),
+  block: (projectId: number, annotatorId: number, reason: string) =>
+    api<Record<string, unknown>>("POST", `/projects/${projectId}/blocks`, { body: { annotator_id: annotatorId, reason } }),
+  flagTask: (taskId: number, section: string, note: string) =>
+    api<Record<string, unknown>>("POST", `/tasks/${taskId}/flags`, { body: { section, note } }),
+  taskImage: (task: Pick<Task, "id" | "image_route">, signal?: AbortSignal) =>
+    apiBlob(task.image_route ?? `/tasks/${task.id}/image`, { signal }),
   exportPool: (poolId: number, format: string, mode: string) =>
     apiBlob(`/pools/${poolId}/export`, { query: { format, mode } }),
 };

@@ -11,6 +11,9 @@ import { PoolDashboard } from "./pages/PoolDashboard";
 import { PoolCreate } from "./pages/PoolCreate";
 import { ProjectPage, Projects } from "./pages/Projects";
 import { Returned, ReturnedItem } from "./pages/Returned";
+import { Standing } from "./pages/Standing";
+import { Profile, Profiles } from "./pages/Profile";
+import { Trial } from "./pages/Trial";
 import { ReviewDesk, ReviewQueue } from "./pages/Review";
 import { Work } from "./pages/Work";
 import { hasRole, SessionContext, type Session } from "./session";
@@ -23,6 +26,10 @@ const ROUTES: Route[] = [
   { pattern: "/returned", render: () => <Returned /> },
   { pattern: "/returned/:id", render: (p) => <ReturnedItem submissionId={Number(p.id)} /> },
   { pattern: "/earnings", render: () => <Earnings /> },
+  { pattern: "/standing", render: () => <Standing /> },
+  { pattern: "/profile", render: () => <Profile /> },
+  { pattern: "/trial/:pool", render: (p) => <Trial poolId={Number(p.pool)} /> },
+  { pattern: "/profiles", render: () => <Profiles /> },
   { pattern: "/review", render: () => <ReviewQueue /> },
   { pattern: "/review/:pool", render: (p) => <ReviewDesk poolId={Number(p.pool)} /> },
   { pattern: "/projects", render: () => <Projects /> },
@@ -62,7 +69,10 @@ function Shell({ session }: { session: Session }) {
           {hasRole(me, "annotator") && <NavLink href="/">Work</NavLink>}
           {hasRole(me, "annotator") && <NavLink href="/returned">Returned</NavLink>}
           {hasRole(me, "annotator") && <NavLink href="/earnings">Earnings</NavLink>}
+          {hasRole(me, "annotator") && <NavLink href="/standing">Standing</NavLink>}
+          {hasRole(me, "annotator") && <NavLink href="/profile">Profile</NavLink>}
           {hasRole(me, "reviewer") && <NavLink href="/review">Review</NavLink>}
+          {hasRole(me, "reviewer") && <NavLink href="/profiles">Profiles</NavLink>}
           {hasRole(me, "requester") && <NavLink href="/projects">Projects</NavLink>}
         </nav>
         <div class="spacer" />

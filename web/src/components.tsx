@@ -1,7 +1,7 @@
 // Small building blocks shared by the pages.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { Api, ApiError } from "./api";
+import { Api, ApiError, type Task } from "./api";
 import { renderMarkdown } from "./lib/markdown";
 
 /** An API error as a readable message; `role=alert` so it is announced. */
@@ -83,7 +83,7 @@ export function useToggle(initial = false): [boolean, (v: boolean) => void] {
 }
 
 /** A task's image, fetched with the session's token (the route needs it). */
-export function TaskImage({ taskId, alt }: { taskId: number; alt: string }) {
+export function TaskImage({ task, alt }: { task: Pick<Task, "id" | "image_route">; alt: string }) {
   const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -91,7 +91,7 @@ export function TaskImage({ taskId, alt }: { taskId: number; alt: string }) {
     let url: string | null = null;
     setSrc(null);
     setError(null);
-    Api.taskImage(taskId, abort.signal)
+    Api.taskImage(task, abort.signal)
       .then((blob) => {
         url = URL.createObjectURL(blob);
         setSrc(url);
@@ -103,7 +103,7 @@ export function TaskImage({ taskId, alt }: { taskId: number; alt: string }) {
       abort.abort();
       if (url) URL.revokeObjectURL(url);
     };
-  }, [taskId]);
+  }, [task.id, task.image_route]);
   if (error) return <ErrorBox error={`The image could not be loaded: ${error}`} />;
   if (!src) return <Loading what="Loading image" />;
   return <img class="task-image" src={src} alt={alt} />;

@@ -133,3 +133,50 @@ describe("helpers", () => {
     expect(exportFileName(3, "ratings-csv", "aggregated")).toBe("pool-3-ratings-csv-aggregated.csv");
   });
 });
+
+describe("workforce settings", () => {
+  const base = { ...defaultPoolForm("classify"), name: "P", labels: "a, b", price: "1" };
+
+  it("leaves config.workforce out when nothing is set", () => {
+    expect(buildPoolRequest(base).body?.config).toEqual({ labels: ["a", "b"] });
+  });
+
+  it("turns the form into config.workforce", () => {
+    const r = buildPoolRequest({
+      ...base,
+      domain: "medicine",
+      skill: "medicine",
+      trialRequired: true,
+      trialPassPercent: "75",
+      trialTasks: "4",
+      goldPercent: "5",
+      tierMin: "contributor",
+      dailyCap: "200",
+      breakAfterMinutes: "60",
+      hourlyFloor: "150",
+      dynamicMax: "5",
+      dynamicConfidencePercent: "90",
+    });
+    expect(r.errors).toEqual({});
+    expect((r.body!.config as Record<string, unknown>).workforce).toEqual({
+      domain: "medicine",
+      skill: "medicine",
+      trial: { required: true, pass_threshold: 0.75, tasks: 4 },
+      gold_rate: 0.05,
+      tier_min: "contributor",
+      daily_cap: 200,
+      break_after_minutes: 60,
+      hourly_floor: { amount_minor: 15000, currency: "CNY" },
+      dynamic_overlap: { min: 1, max: 5, confidence: 0.9 },
+    });
+  });
+
+  it("names every bad setting under config.workforce", () => {
+    const r = buildPoolRequest({ ...base, goldPercent: "80", dailyCap: "-3", hourlyFloor: "1.234" });
+    expect(r.body).toBeNull();
+    expect(r.errors["config.workforce"]).toBe(
+      "Gold checks: a percentage from 0 to 50. Daily cap: a whole number of tasks. Hourly floor: an amount in CNY, e.g. 150.",
+    );
+    expect(formFieldOf("config.workforce.trial.tasks")).toBe("config.workforce");
+  });
+});

@@ -74,3 +74,15 @@ export function wordCount(s: string): number {
   const m = s.match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu);
   return m ? m.length : 0;
 }
+
+/** The section headings of a Markdown text, in order (for guideline flags). */
+export function headings(src: string): string[] {
+  const out: string[] = [];
+  let fenced = false;
+  for (const line of src.replace(/\r\n?/g, "\n").split("\n")) {
+    if (line.startsWith("```")) fenced = !fenced;
+    const m = !fenced && /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (m && m[1]) out.push(m[1]);
+  }
+  return out;
+}

@@ -23,6 +23,24 @@ export interface PoolFormState {
   maxRounds: string;
   /** A datetime-local value ("2026-12-01T08:00"), or "" for none. */
   opensAt: string;
+  /** Workforce settings (config.workforce); blank fields keep the server's defaults. */
+  domain: string;
+  skill: string;
+  trialRequired: boolean;
+  /** Percent, e.g. "80". */
+  trialPassPercent: string;
+  trialTasks: string;
+  /** Percent of claims served as gold checks, e.g. "5". */
+  goldPercent: string;
+  tierMin: string;
+  dailyCap: string;
+  breakAfterMinutes: string;
+  /** Decimal amount per hour in the project's currency, or "". */
+  hourlyFloor: string;
+  /** Dynamic overlap: at most this many annotators ("" = fixed overlap). */
+  dynamicMax: string;
+  /** Percent confidence to stop at, e.g. "90". */
+  dynamicConfidencePercent: string;
 }
 
 export function defaultPoolForm(taskType: TaskType = "bbox"): PoolFormState {
@@ -39,6 +57,18 @@ export function defaultPoolForm(taskType: TaskType = "bbox"): PoolFormState {
     leaseMinutes: "10",
     maxRounds: "3",
     opensAt: "",
+    domain: "",
+    skill: "",
+    trialRequired: false,
+    trialPassPercent: "80",
+    trialTasks: "5",
+    goldPercent: "",
+    tierMin: "newcomer",
+    dailyCap: "",
+    breakAfterMinutes: "",
+    hourlyFloor: "",
+    dynamicMax: "",
+    dynamicConfidencePercent: "90",
   };
 }
 
@@ -54,7 +84,8 @@ export type PoolField =
   | "overlap"
   | "lease_seconds"
   | "max_rounds"
-  | "opens_at";
+  | "opens_at"
+  | "config.workforce";
 
 export type PoolErrors = Partial<Record<PoolField, string>>;
 
@@ -142,6 +173,9 @@ export function buildPoolRequest(f: PoolFormState, currency = "CNY", offsetEast?
   const rounds = intIn(f.maxRounds, 1, 10);
   if (rounds === null) errors.max_rounds = "A whole number from 1 to 10.";
 
+  const workforce = buildWorkforce(f, currency, errors);
+  if (workforce) config.workforce = workforce;
+
   let opensAt: string | null = null;
   if (f.opensAt.trim()) {
     opensAt = localToRfc3339(f.opensAt, offsetEast);
@@ -163,6 +197,55 @@ export function buildPoolRequest(f: PoolFormState, currency = "CNY", offsetEast?
 }
 
 /**
+ * config.workforce from the form, or null when every setting is left at its
+ * default; problems go to errors["config.workforce"].
+ */
+function buildWorkforce(f: PoolFormState, currency: string, errors: PoolErrors): Record<string, unknown> | null {
+  const w: Record<string, unknown> = {};
+  const problems: string[] = [];
+  const pct = (text: string, what: string, max: number) => {
+    const v = Number(text);
+    if (text.trim() === "" || !Number.isFinite(v) || v < 0 || v > max) {
+      problems.push(`${what}: a percentage from 0 to ${max}.`);
+      return null;
+    }
+    return v / 100;
+  };
+  if (f.domain.trim()) w.domain = f.domain.trim();
+  if (f.skill.trim()) w.skill = f.skill.trim();
+  if (f.trialRequired) {
+    const threshold = pct(f.trialPassPercent, "Trial pass mark", 100);
+    const tasks = intIn(f.trialTasks, 1, 200);
+    if (tasks === null) problems.push("Trial tasks: a whole number from 1 to 200.");
+    w.trial = { required: true, pass_threshold: threshold, tasks };
+  }
+  if (f.goldPercent.trim()) w.gold_rate = pct(f.goldPercent, "Gold checks", 50);
+  if (f.tierMin && f.tierMin !== "newcomer") w.tier_min = f.tierMin;
+  if (f.dailyCap.trim()) {
+    const cap = intIn(f.dailyCap, 0, 100000);
+    if (cap === null) problems.push("Daily cap: a whole number of tasks.");
+    w.daily_cap = cap;
+  }
+  if (f.breakAfterMinutes.trim()) {
+    const m = intIn(f.breakAfterMinutes, 0, 1440);
+    if (m === null) problems.push("Break after: a whole number of minutes up to 1440.");
+    w.break_after_minutes = m;
+  }
+  if (f.hourlyFloor.trim()) {
+    const minor = parseMoney(f.hourlyFloor, currency);
+    if (minor === null) problems.push(`Hourly floor: an amount in ${currency}, e.g. 150.`);
+    w.hourly_floor = { amount_minor: minor, currency };
+  }
+  if (f.dynamicMax.trim()) {
+    const max = intIn(f.dynamicMax, 1, 100);
+    if (max === null) problems.push("Dynamic overlap: at most 1 to 100 annotators.");
+    w.dynamic_overlap = { min: 1, max, confidence: pct(f.dynamicConfidencePercent, "Confidence", 100) };
+  }
+  if (problems.length) errors["config.workforce"] = problems.join(" ");
+  return Object.keys(w).length ? w : null;
+}
+
+/**
  * The form field a server error belongs to (`config.labels[1]` → `config.labels`,
  * `price.currency` → `price`, `config.scale.min` → `config.scale`); null when none.
  */
@@ -173,6 +256,7 @@ export function formFieldOf(serverField: string | null | undefined): PoolField |
     "config.criteria",
     "config.scale",
     "config.rationale_required",
+    "config.workforce",
     "name",
     "task_type",
     "price",

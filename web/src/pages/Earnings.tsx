@@ -41,6 +41,7 @@ export function Earnings() {
               <th class="num">Earned</th>
               <th class="num">Active time</th>
               <th class="num">Per hour</th>
+              {pools.some((p) => p.topups && p.topups.amount_minor > 0) && <th class="num">Floor top-ups</th>}
             </tr>
           </thead>
           <tbody>
@@ -51,6 +52,7 @@ export function Earnings() {
                 <td class="num">{formatMoney(p.earned)}</td>
                 <td class="num">{formatDuration(p.active_seconds)}</td>
                 <td class="num">{p.hourly ? formatMoney(p.hourly) : "—"}</td>
+                {pools.some((x) => x.topups && x.topups.amount_minor > 0) && <td class="num">{formatMoney(p.topups)}</td>}
               </tr>
             ))}
           </tbody>

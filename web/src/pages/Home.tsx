@@ -27,6 +27,12 @@ function Standing({ pool }: { pool: PoolListItem }) {
   );
 }
 
+/** The pool asks for a trial and the caller has not passed it (per the server's reasons). */
+function needsTrial(p: PoolListItem): boolean {
+  const trial = (p.config.workforce as { trial?: { required?: boolean } } | undefined)?.trial;
+  return !!trial?.required && p.reasons.some((r) => /trial/i.test(r)) && p.state === "open";
+}
+
 export function Home() {
   const { me } = useSession();
   const annotator = hasRole(me, "annotator");
@@ -84,6 +90,14 @@ export function Home() {
             {closed.map((p) => (
               <li key={p.id}>
                 <strong>{p.name}</strong> ({formatMoney(p.price)} per task): {p.reasons.join("; ") || "not available"}
+                {needsTrial(p) && (
+                  <>
+                    {" "}
+                    <button type="button" onClick={() => navigate(`/trial/${p.id}`)} aria-label={`Take the trial: ${p.name}`}>
+                      Take the trial
+                    </button>
+                  </>
+                )}
               </li>
             ))}
           </ul>

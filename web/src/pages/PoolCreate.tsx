@@ -142,6 +142,62 @@ export function PoolCreate({ projectId }: { projectId: number }) {
             <input data-field="opens_at" type="datetime-local" value={f.opensAt} onInput={text("opensAt")} />
           </Field>
         </div>
+        <details class="workforce" open={!!err("config.workforce")}>
+          <summary>Who may work here, gold checks and fairness</summary>
+          <div class="cols">
+            <Field label="Domain" hint="e.g. medicine; standing is kept per domain.">
+              <input value={f.domain} onInput={text("domain")} />
+            </Field>
+            <Field label="Required skill" hint="Granted by a reviewer from the annotator's background.">
+              <input value={f.skill} onInput={text("skill")} placeholder="none" />
+            </Field>
+            <Field label="Lowest tier">
+              <select value={f.tierMin} onChange={(e) => set("tierMin", e.currentTarget.value)}>
+                <option value="newcomer">anyone (newcomer)</option>
+                <option value="contributor">contributor</option>
+                <option value="quality_contributor">quality contributor</option>
+                <option value="reviewer_eligible">reviewer-eligible</option>
+              </select>
+            </Field>
+            <Field label="Gold checks (% of tasks)" hint="Known-answer tasks mixed into the work.">
+              <input type="number" min={0} max={50} value={f.goldPercent} onInput={text("goldPercent")} placeholder="0" />
+            </Field>
+            <Field label="Daily cap (tasks)">
+              <input type="number" min={0} value={f.dailyCap} onInput={text("dailyCap")} placeholder="none" />
+            </Field>
+            <Field label="Suggest a break after (minutes)">
+              <input type="number" min={0} value={f.breakAfterMinutes} onInput={text("breakAfterMinutes")} placeholder="never" />
+            </Field>
+            <Field label={`Hourly floor (${currency})`} hint="Top-up when accepted work pays less per active hour.">
+              <input inputMode="decimal" value={f.hourlyFloor} onInput={text("hourlyFloor")} placeholder="none" />
+            </Field>
+            <Field label="Dynamic overlap: at most" hint="Annotators per task until the answer is confident.">
+              <input type="number" min={1} max={100} value={f.dynamicMax} onInput={text("dynamicMax")} placeholder="fixed overlap" />
+            </Field>
+            <Field label="… until confidence (%)">
+              <input type="number" min={50} max={100} value={f.dynamicConfidencePercent} onInput={text("dynamicConfidencePercent")} />
+            </Field>
+          </div>
+          <label class="scale-step">
+            <input type="checkbox" checked={f.trialRequired} onChange={(e) => set("trialRequired", e.currentTarget.checked)} />
+            Require a trial
+          </label>
+          {f.trialRequired && (
+            <div class="cols">
+              <Field label="Trial pass mark (%)">
+                <input type="number" min={0} max={100} value={f.trialPassPercent} onInput={text("trialPassPercent")} />
+              </Field>
+              <Field label="Trial tasks">
+                <input type="number" min={1} max={200} value={f.trialTasks} onInput={text("trialTasks")} />
+              </Field>
+            </div>
+          )}
+          {err("config.workforce") && (
+            <p class="field-error" role="alert" data-field="config.workforce" tabIndex={-1}>
+              {err("config.workforce")}
+            </p>
+          )}
+        </details>
         <ErrorBox error={serverError} />
         <div class="row">
           <button type="submit" class="primary" disabled={busy || !project.data}>

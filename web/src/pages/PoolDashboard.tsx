@@ -1,7 +1,7 @@
 // /pools/:id: a pool's dashboard for its requester — open/close, task upload
 // (JSONL, CSV, COCO/Label Studio, images), progress, cost, quality and export.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, Api, ApiError, type ImportReport, type PoolDetail, type PoolStats, type TaskType } from "../api";
+import { Api, ApiError, type ImportReport, type PoolDetail, type PoolStats, type TaskType } from "../api";
 import { Histogram, ThroughputChart } from "../charts";
 import { ErrorBox, Field, fieldError, Loading } from "../components";
 import { CSV_COLUMNS, csvToTasks } from "../lib/csv";
@@ -10,6 +10,7 @@ import { asApiError, useLoad } from "../lib/hooks";
 import { EXPORT_MODES, exportFileName, exportFormats, usesLabels } from "../lib/poolform";
 import { linkProps } from "../lib/router";
 import { StateBadge } from "./Projects";
+import { PoolWorkforce } from "./PoolWorkforce";
 import "./requester.css";
 
 type Quality = Record<string, unknown> & {
@@ -132,6 +133,7 @@ export function PoolDashboard({ poolId }: { poolId: number }) {
           </div>
         </div>
       </div>
+      <PoolWorkforce pool={p} />
     </section>
   );
 }
@@ -317,14 +319,14 @@ function TaskUpload({ pool, onImported }: { pool: PoolDetail; onImported: () => 
           return;
         }
       }
-      const r = await api<ImportReport>("POST", `/pools/${pool.id}/tasks`, {
-        raw: body,
-        contentType: kind === "json" ? "application/json" : "application/x-ndjson",
-        query:
-          kind === "json"
-            ? { format, skip_invalid: skipInvalid, dedupe, images: imagesDir.trim() || undefined, labels_as: labelsAs, only_pool_labels: onlyPoolLabels }
-            : { format, skip_invalid: skipInvalid, dedupe },
-      });
+      const r = await Api.importTasks(
+        pool.id,
+        body,
+        format,
+        kind === "json"
+          ? { skip_invalid: skipInvalid, dedupe, images: imagesDir.trim() || undefined, labels_as: labelsAs, only_pool_labels: onlyPoolLabels }
+          : { skip_invalid: skipInvalid, dedupe },
+      );
       setReport(r);
       setFile(null);
       if (fileInput.current) fileInput.current.value = "";
@@ -591,7 +593,7 @@ function QualityBox({
     setBusy(true);
     setRunError(null);
     try {
-      await api("POST", `/pools/${poolId}/aggregate`);
+      await Api.aggregate(poolId);
       reload();
     } catch (e) {
       setRunError(asApiError(e));

@@ -2,7 +2,7 @@
 // workspace with earlier rounds as a diff, comments anchored to a box or a
 // text span, and the verdict (Shift+A accept, Shift+R return, Shift+X reject).
 import { useEffect, useState } from "preact/hooks";
-import { Api, ApiError, type Anchor, type Comment, type PoolDetail, type Result, type ReviewLease } from "../api";
+import { Api, ApiError, type Appeal, type Anchor, type Comment, type PoolDetail, type Result, type ReviewLease } from "../api";
 import { ErrorBox, GuidelinesButton, Loading } from "../components";
 import { formatMoney, TASK_TYPE_NAMES } from "../lib/format";
 import { asApiError, isTyping, useKeys, useLoad } from "../lib/hooks";
@@ -13,6 +13,73 @@ import { CommentList, spanOf } from "../workspaces/AnchoredText";
 import { DiffView } from "../workspaces/Text";
 import { diffWords } from "../lib/diff";
 import { LeaseTimer, useGuidelinesKey } from "./Work";
+
+/** One open appeal: the note, the rejected work read-only, uphold or deny. */
+function AppealCard({ appeal, onDecided }: { appeal: Appeal; onDecided: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [note, setNote] = useState("");
+  const [error, setError] = useState<ApiError | null>(null);
+  const detail = useLoad(async () => {
+    if (!open) return null;
+    const sub = await Api.submission(appeal.submission_id);
+    return { sub, pool: await Api.pool(sub.pool_id) };
+  }, [open, appeal.submission_id]);
+  const decide = async (decision: "uphold" | "deny") => {
+    try {
+      await Api.decideAppeal(appeal.id, decision, note);
+      onDecided();
+    } catch (e) {
+      setError(asApiError(e));
+    }
+  };
+  const d = detail.data;
+  const last = d?.sub.rounds[d.sub.rounds.length - 1];
+  return (
+    <article class="card" aria-label={`Appeal ${appeal.id}`}>
+      <p>
+        <strong>Submission #{appeal.submission_id}</strong> — the annotator says: <q>{appeal.note}</q>
+      </p>
+      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
+        {open ? "Hide the work" : "Show the work"}
+      </button>
+      {open && detail.error && <ErrorBox error={detail.error} />}
+      {open && d && d.sub.task && last && (
+        <>
+          <CommentList comments={last.comments} text={anchorBase(last.result)} title="Why it was rejected" />
+          <Workspace pool={d.pool} task={d.sub.task} value={last.result} onChange={() => {}} readOnly comments={last.comments} guidelines={d.pool.guidelines} />
+        </>
+      )}
+      <label class="field">
+        <span class="field-label">Decision note</span>
+        <textarea value={note} onInput={(e) => setNote(e.currentTarget.value)} rows={2} />
+      </label>
+      <ErrorBox error={error} />
+      <div class="row">
+        <button type="button" class="primary" onClick={() => void decide("uphold")}>
+          Uphold: accept and pay
+        </button>
+        <button type="button" onClick={() => void decide("deny")}>
+          Deny
+        </button>
+      </div>
+    </article>
+  );
+}
+
+function Appeals() {
+  const list = useLoad(() => Api.openAppeals(), []);
+  if (list.error && !list.data) return <ErrorBox error={list.error} onRetry={list.reload} />;
+  if (!list.data) return <Loading what="Loading appeals" />;
+  if (list.data.appeals.length === 0) return <p class="muted">No open appeals.</p>;
+  return (
+    <div class="stack">
+      <p class="muted">You decide appeals of rejections made by other reviewers only.</p>
+      {list.data.appeals.map((a) => (
+        <AppealCard key={a.id} appeal={a} onDecided={list.reload} />
+      ))}
+    </div>
+  );
+}
 
 export function ReviewQueue() {
   const pools = useLoad(() => Api.pools(), []);
@@ -39,6 +106,8 @@ export function ReviewQueue() {
           </article>
         ))}
       </div>
+      <h2>Appeals</h2>
+      <Appeals />
     </section>
   );
 }

@@ -2,7 +2,9 @@
 // submit and get the next one in the same request, give back, lease timer.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Api, ApiError, type ClaimResponse, type PoolDetail, type Result } from "../api";
-import { ErrorBox, GuidelinesButton, Loading } from "../components";
+import { ErrorBox, Field, GuidelinesButton, Loading } from "../components";
+import { recordActivity, shouldSuggestBreak, snooze, startFatigue, type FatigueState } from "../lib/fatigue";
+import { headings } from "../lib/markdown";
 import { formatDuration, formatMoney } from "../lib/format";
 import { asApiError, isTyping, newIdempotencyKey, useActiveTime, useCountdown, useKeys, useLoad } from "../lib/hooks";
 import { initialResult, validateResult } from "../lib/results";
@@ -32,6 +34,95 @@ export function useGuidelinesKey(setOpen: (f: (o: boolean) => boolean) => void) 
   }, []);
 }
 
+const FATIGUE_KEY = "tessera.fatigue";
+
+/** The break prompt: after the pool's `break_after_minutes` of continuous work. */
+function useBreakPrompt(breakAfterMinutes: number): { due: boolean; keepGoing: () => void; takeBreak: () => void } {
+  const load = (): FatigueState => {
+    try {
+      const s = JSON.parse(sessionStorage.getItem(FATIGUE_KEY) ?? "");
+      if (typeof s?.since === "number") return s;
+    } catch {
+      // No saved state.
+    }
+    return startFatigue(Date.now());
+  };
+  const state = useRef<FatigueState>(load());
+  const [due, setDue] = useState(false);
+  const save = (s: FatigueState) => {
+    state.current = s;
+    sessionStorage.setItem(FATIGUE_KEY, JSON.stringify(s));
+  };
+  useEffect(() => {
+    const activity = () => save(recordActivity(state.current, Date.now()));
+    const check = () => setDue(shouldSuggestBreak(state.current, Date.now(), breakAfterMinutes));
+    window.addEventListener("keydown", activity);
+    window.addEventListener("pointerdown", activity);
+    activity();
+    check();
+    const timer = setInterval(check, 15_000);
+    return () => {
+      window.removeEventListener("keydown", activity);
+      window.removeEventListener("pointerdown", activity);
+      clearInterval(timer);
+    };
+  }, [breakAfterMinutes]);
+  return {
+    due,
+    keepGoing: () => {
+      save(snooze(state.current, Date.now()));
+      setDue(false);
+    },
+    takeBreak: () => {
+      sessionStorage.removeItem(FATIGUE_KEY);
+      navigate("/");
+    },
+  };
+}
+
+/** "Flag as ambiguous": a guideline section and a note, sent to the requester. */
+function FlagForm({ taskId, guidelines, onDone }: { taskId: number; guidelines: string; onDone: (sent: boolean) => void }) {
+  const sections = headings(guidelines);
+  const [section, setSection] = useState(sections[0] ?? "");
+  const [note, setNote] = useState("");
+  const [error, setError] = useState<ApiError | null>(null);
+  const send = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await Api.flagTask(taskId, section, note);
+      onDone(true);
+    } catch (ex) {
+      setError(asApiError(ex));
+    }
+  };
+  return (
+    <form class="card flag-form" onSubmit={send} aria-label="Flag this task as ambiguous">
+      <p class="muted">Tell the requester which part of the guidelines does not settle this task. Flagging does not skip the task.</p>
+      <Field label="Guideline section" error={error?.field === "section" ? error.message : null}>
+        {sections.length ? (
+          <select value={section} onChange={(e) => setSection(e.currentTarget.value)}>
+            {sections.map((h) => (
+              <option key={h}>{h}</option>
+            ))}
+          </select>
+        ) : (
+          <input value={section} onInput={(e) => setSection(e.currentTarget.value)} required />
+        )}
+      </Field>
+      <Field label="What is ambiguous" error={error?.field === "note" ? error.message : null}>
+        <textarea value={note} onInput={(e) => setNote(e.currentTarget.value)} rows={2} required />
+      </Field>
+      {error && !["section", "note"].includes(error.field ?? "") && <ErrorBox error={error} />}
+      <div class="row">
+        <button type="submit">Send flag</button>
+        <button type="button" onClick={() => onDone(false)}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
 export function Work({ poolId }: { poolId: number }) {
   const pool = useLoad(() => Api.pool(poolId), [poolId]);
   const [claim, setClaim] = useState<ClaimResponse | null | undefined>(undefined);
@@ -43,6 +134,10 @@ export function Work({ poolId }: { poolId: number }) {
   const key = useRef(newIdempotencyKey());
   const activeSeconds = useActiveTime(claim?.claim.id);
   const leaseLeft = useCountdown(claim?.claim.expires_at);
+  const workforce = (pool.data?.config.workforce ?? {}) as { break_after_minutes?: number };
+  const breakPrompt = useBreakPrompt(workforce.break_after_minutes ?? 0);
+  const [flagging, setFlagging] = useState(false);
+  const [flagged, setFlagged] = useState<number | null>(null);
 
   const start = (c: ClaimResponse | null, p: PoolDetail) => {
     setClaim(c);
@@ -126,6 +221,11 @@ export function Work({ poolId }: { poolId: number }) {
         {claim && <LeaseTimer expiresAt={claim.claim.expires_at} />}
         <GuidelinesButton text={p.guidelines} open={guidelines} setOpen={setGuidelines} />
         {claim && (
+          <button type="button" onClick={() => setFlagging(!flagging)} aria-expanded={flagging} disabled={flagged === claim.task.id}>
+            {flagged === claim.task.id ? "Flagged" : "Flag as ambiguous"}
+          </button>
+        )}
+        {claim && (
           <button type="button" onClick={giveBack} disabled={busy}>
             Give back
           </button>
@@ -137,6 +237,27 @@ export function Work({ poolId }: { poolId: number }) {
         )}
       </div>
       <ErrorBox error={error} />
+      {breakPrompt.due && (
+        <div class="notice break-prompt" role="status" aria-label="Break">
+          You have been working for {workforce.break_after_minutes} minutes without a pause. A short break keeps the work good.{" "}
+          <button type="button" onClick={breakPrompt.takeBreak}>
+            Take a break
+          </button>{" "}
+          <button type="button" onClick={breakPrompt.keepGoing}>
+            Keep going
+          </button>
+        </div>
+      )}
+      {claim && flagging && (
+        <FlagForm
+          taskId={claim.task.id}
+          guidelines={p.guidelines}
+          onDone={(sent) => {
+            setFlagging(false);
+            if (sent) setFlagged(claim.task.id);
+          }}
+        />
+      )}
       {claim && leaseLeft === 0 && (
         <div class="notice" role="alert">
           Your lease on this task ran out, so the task may go to someone else and a submit will be refused.{" "}

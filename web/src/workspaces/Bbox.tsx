@@ -236,7 +236,7 @@ export function BboxWorkspace(props: WorkspaceProps) {
       };
       im.src = src;
     };
-    Api.taskImage(task.id, ctl.signal)
+    Api.taskImage(task, ctl.signal)
       .then((blob) => {
         if (!live) return;
         url = URL.createObjectURL(blob);

@@ -65,7 +65,7 @@ export function ClassifyWorkspace(props: WorkspaceProps) {
   const { data } = props.task;
   return (
     <div class="stack">
-      {data.image ? <TaskImage taskId={props.task.id} alt="The image to classify" /> : <div class="prompt">{str(data.text)}</div>}
+      {data.image ? <TaskImage task={props.task} alt="The image to classify" /> : <div class="prompt">{str(data.text)}</div>}
       <div class="choices" role="group" aria-label="Label">
         {labels.map((l, i) => (
           <button type="button" key={l} aria-pressed={chosen === l} disabled={props.readOnly} onClick={() => choose(l)}>
