@@ -47,6 +47,16 @@ struct Worker {
   std::optional<int64_t> promoted_after;  // labels when quality contributor
 };
 
+// A worker's hidden accuracy: the mean of its confusion matrix's diagonal.
+double HiddenAccuracy(const Worker& w, int k) {
+  double sum = 0;
+  for (int c = 0; c < k; ++c) {
+    const size_t at = static_cast<size_t>(c) * k + c;
+    sum += w.cumulative[at] - (c > 0 ? w.cumulative[at - 1] : 0.0);
+  }
+  return sum / k;
+}
+
 // A Dirichlet(1) draw of size n: normalised exponentials.
 std::vector<double> FlatDirichlet(std::mt19937_64& rng, int n) {
   std::exponential_distribution<double> e(1.0);
@@ -351,7 +361,10 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
     }
     if (idle >= max_idle) break;
     ++steps;
-    clock.Advance(absl::Seconds(kActiveSeconds));
+    // The present crowd works side by side: each worker takes about
+    // kActiveSeconds per answer, so one step is that over the crowd's size.
+    clock.Advance(absl::Seconds(static_cast<double>(kActiveSeconds) /
+                                static_cast<double>(present.size())));
     Worker& w = workers[present[rng() % present.size()]];
     absl::StatusOr<std::optional<service::ClaimResult>> claim =
         svc.Claim(w.principal, pool);
@@ -442,12 +455,36 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
     if (label.get<std::string>() == labels[truth[it->second]]) ++correct;
   }
 
+  clock.Advance(absl::Minutes(1));  // past the standing cache's lifetime
   int newcomers_good = 0, promoted = 0;
   std::vector<int64_t> to_promotion;
+  // Good newcomers who did not get there, with what they had the chance to
+  // do: the answers they gave and the labels bought before they arrived.
+  json not_promoted = json::array();
   for (size_t i = 0; i < arrived_newcomers; ++i) {
-    const Worker& w = workers[pending_newcomers[i]];
+    Worker& w = workers[pending_newcomers[i]];
     if (w.type != kGoodType) continue;
     ++newcomers_good;
+    if (!w.promoted_after) {
+      // Standing is cached for a few seconds of the clock: the last answers'
+      // promotion shows only now.
+      TS_ASSIGN_OR_RETURN(json standing,
+                          svc.UserStanding(owner, w.principal.id));
+      if (AtLeastQualityContributor(TierOf(standing))) {
+        w.promoted_after = w.labels;
+      } else {
+        const json& overall = standing.contains("overall")
+                                  ? standing["overall"]
+                                  : static_cast<const json&>(standing);
+        not_promoted.push_back(
+            {{"labels", w.labels},
+             {"arrived_after_labels", w.arrives_at},
+             {"hidden_accuracy", HiddenAccuracy(w, k)},
+             {"tier", TierOf(standing)},
+             {"score", overall.value("score", 0.0)},
+             {"hints", overall.value("hints", json::array())}});
+      }
+    }
     if (w.promoted_after) {
       ++promoted;
       to_promotion.push_back(*w.promoted_after);
@@ -482,6 +519,7 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
       {"newcomers_good", newcomers_good},
       {"newcomers_promoted", promoted},
       {"median_tasks_to_promotion", median},
+      {"newcomers_not_promoted", std::move(not_promoted)},
       {"steps", steps},
       {"idle_steps", idle_steps},
       {"seconds", absl::ToDoubleSeconds(absl::Now() - started)}};

@@ -106,15 +106,22 @@ Standing ComputeStanding(const StandingInputs& in, const StandingPolicy& p,
   out.reviewed = static_cast<int64_t>(std::llround(first.count));
   out.gold_checks = static_cast<int64_t>(std::llround(gold.count));
   out.gold_accuracy = g.value;
-  out.tier =
-      TierFor(out.score, out.reviewed, out.gold_checks, out.gold_accuracy, p);
+  {
+    // Beta(a, b) posterior of the gold accuracy; its sd by the closed form.
+    const double a = p.gold_prior.alpha + gold.dsuccesses;
+    const double b = p.gold_prior.beta + gold.dcount - gold.dsuccesses;
+    const double sd = std::sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)));
+    out.gold_accuracy_upper = std::min(1.0, a / (a + b) + p.gold_bound_z * sd);
+  }
+  out.tier = TierFor(out.score, out.reviewed, out.gold_checks,
+                     out.gold_accuracy_upper, p);
   return out;
 }
 
 Tier TierFor(double score, int64_t reviewed, int64_t gold_checks,
-             double gold_accuracy, const StandingPolicy& p) {
+             double gold_accuracy_upper, const StandingPolicy& p) {
   bool gold_ok = gold_checks < p.quality_gold_checks ||
-                 gold_accuracy >= p.quality_min_gold_accuracy;
+                 gold_accuracy_upper >= p.quality_min_gold_accuracy;
   if (score >= p.reviewer_min_score && reviewed >= p.reviewer_min_reviewed &&
       gold_ok) {
     return Tier::kReviewerEligible;
@@ -144,9 +151,10 @@ std::vector<std::string> StandingHints(const Standing& s,
   };
   auto gold = [&](const char* tier) {
     if (s.gold_checks >= p.quality_gold_checks &&
-        s.gold_accuracy < p.quality_min_gold_accuracy) {
-      out.push_back(absl::StrCat("gold accuracy ", Num(s.gold_accuracy), " < ",
-                                 Num(p.quality_min_gold_accuracy),
+        s.gold_accuracy_upper < p.quality_min_gold_accuracy) {
+      out.push_back(absl::StrCat("gold accuracy ", Num(s.gold_accuracy),
+                                 " (at most ", Num(s.gold_accuracy_upper),
+                                 ") < ", Num(p.quality_min_gold_accuracy),
                                  " needed for ", tier));
     }
   };
@@ -191,12 +199,14 @@ json TierThresholdsJson(const StandingPolicy& p) {
         {"min_score", p.quality_min_score},
         {"min_reviewed", p.quality_min_reviewed},
         {"min_gold_accuracy", p.quality_min_gold_accuracy},
-        {"gold_checks_needed", p.quality_gold_checks}},
+        {"gold_checks_needed", p.quality_gold_checks},
+        {"gold_bound_z", p.gold_bound_z}},
        {{"tier", "reviewer_eligible"},
         {"min_score", p.reviewer_min_score},
         {"min_reviewed", p.reviewer_min_reviewed},
         {"min_gold_accuracy", p.quality_min_gold_accuracy},
-        {"gold_checks_needed", p.quality_gold_checks}}});
+        {"gold_checks_needed", p.quality_gold_checks},
+        {"gold_bound_z", p.gold_bound_z}}});
 }
 
 std::optional<std::string> ComebackReason(int64_t reviewed, int64_t came_back,

@@ -49,8 +49,15 @@ struct StandingPolicy {
   int contributor_min_reviewed = 10;
   double quality_min_score = 0.8;
   int quality_min_reviewed = 30;
-  double quality_min_gold_accuracy = 0.8;  // smoothed, when there are ...
-  int quality_gold_checks = 5;             // ... at least this many checks
+  // Gold checks hold someone back only on evidence: once there are at least
+  // `quality_gold_checks` checks, when even the upper bound of their gold
+  // accuracy (the Beta posterior's mean + `gold_bound_z` standard
+  // deviations; 1.2816: one-sided 90%) is below `quality_min_gold_accuracy`.
+  // Five checks say little: 3 of 5 right is as likely from a 0.8 annotator
+  // as from a 0.5 one.
+  double quality_min_gold_accuracy = 0.8;
+  int quality_gold_checks = 5;
+  double gold_bound_z = 1.2816;
   double reviewer_min_score = 0.9;
   int reviewer_min_reviewed = 100;
 
@@ -104,17 +111,19 @@ struct Standing {
   std::vector<StandingFactor> factors;  // in the order listed above
   double score = 0;                     // sum of contributions, in [0, 1]
   Tier tier = Tier::kNewcomer;
-  int64_t reviewed = 0;      // raw count of reviewed submissions
-  int64_t gold_checks = 0;   // raw count of gold checks
-  double gold_accuracy = 0;  // smoothed
+  int64_t reviewed = 0;            // raw count of reviewed submissions
+  int64_t gold_checks = 0;         // raw count of gold checks
+  double gold_accuracy = 0;        // smoothed
+  double gold_accuracy_upper = 1;  // its upper bound (see gold_bound_z)
 };
 
 // Weight of an observation made at `at`: 2^(-max(0, now - at) / half_life).
 double DecayWeight(absl::Time at, absl::Time now, const StandingPolicy& p);
 Standing ComputeStanding(const StandingInputs& in, const StandingPolicy& p,
                          absl::Time now);
+// `gold_accuracy_upper`: the upper bound of the smoothed gold accuracy.
 Tier TierFor(double score, int64_t reviewed, int64_t gold_checks,
-             double gold_accuracy, const StandingPolicy& p);
+             double gold_accuracy_upper, const StandingPolicy& p);
 // Readable sentences on what would raise `s` to the next tiers, e.g.
 // "12 more reviewed tasks to reach contributor".
 std::vector<std::string> StandingHints(const Standing& s,

@@ -125,7 +125,8 @@ TEST(StandingTest, TierThresholds) {
   EXPECT_EQ(TierFor(0.99, 9, 0, 0, p), Tier::kNewcomer);
   EXPECT_EQ(TierFor(0.5, 10, 0, 0, p), Tier::kContributor);
   EXPECT_EQ(TierFor(0.8, 30, 0, 0, p), Tier::kQualityContributor);
-  // Five or more gold checks must be accurate enough.
+  // From five gold checks on, the upper bound of the gold accuracy must
+  // reach 0.8.
   EXPECT_EQ(TierFor(0.85, 30, 5, 0.79, p), Tier::kContributor);
   EXPECT_EQ(TierFor(0.85, 30, 4, 0.1, p), Tier::kQualityContributor);
   EXPECT_EQ(TierFor(0.9, 100, 5, 0.8, p), Tier::kReviewerEligible);
@@ -134,16 +135,39 @@ TEST(StandingTest, TierThresholds) {
 
 TEST(StandingTest, GoldAccuracyHint) {
   StandingInputs in;
-  in.gold = {{kNow, 1, 10}};  // (3.5+1)/15 = 0.3
+  // (3.5+1)/15 = 0.3; Beta(4.5, 10.5): sd sqrt(4.5*10.5/(15^2*16)) =
+  // 0.11456, bound 0.3 + 1.2816 x 0.11456 = 0.4468.
+  in.gold = {{kNow, 1, 10}};
   Standing s = ComputeStanding(in, StandingPolicy{}, kNow);
+  EXPECT_NEAR(s.gold_accuracy_upper, 0.4468, 1e-4);
   auto hints = StandingHints(s, StandingPolicy{});
   EXPECT_NE(std::find(hints.begin(), hints.end(),
-                      "gold accuracy 0.30 < 0.80 needed for quality "
-                      "contributor"),
+                      "gold accuracy 0.30 (at most 0.45) < 0.80 needed for "
+                      "quality contributor"),
             hints.end());
   EXPECT_NE(std::find(hints.begin(), hints.end(),
                       "10 more reviewed tasks to reach contributor"),
             hints.end());
+}
+
+// Few gold checks hold nobody back; many poor ones do. Beta(3.5 + right,
+// 1.5 + wrong): 3 of 5 -> mean 0.65, bound 0.834; 13 of 20 -> 0.66, 0.779.
+TEST(StandingTest, GoldRuleNeedsEvidence) {
+  StandingPolicy p;
+  StandingInputs few;
+  few.gold = {{kNow, 3, 5}};
+  Standing s = ComputeStanding(few, p, kNow);
+  EXPECT_NEAR(s.gold_accuracy, 0.65, 1e-9);
+  EXPECT_NEAR(s.gold_accuracy_upper, 0.834, 1e-3);
+  EXPECT_EQ(TierFor(0.85, 30, s.gold_checks, s.gold_accuracy_upper, p),
+            Tier::kQualityContributor);
+  StandingInputs many;
+  many.gold = {{kNow, 13, 20}};
+  s = ComputeStanding(many, p, kNow);
+  EXPECT_NEAR(s.gold_accuracy, 0.66, 1e-9);
+  EXPECT_NEAR(s.gold_accuracy_upper, 0.779, 1e-3);
+  EXPECT_EQ(TierFor(0.85, 30, s.gold_checks, s.gold_accuracy_upper, p),
+            Tier::kContributor);
 }
 
 TEST(StandingTest, Comeback) {

@@ -297,6 +297,7 @@ nlohmann::json DomainStandingJson(const domain::Standing& s,
           {"tier", domain::ToString(s.tier)},
           {"reviewed", s.reviewed},
           {"gold_checks", s.gold_checks},
+          {"gold_accuracy_upper", s.gold_accuracy_upper},
           {"factors", std::move(factors)},
           {"hints", domain::StandingHints(s, policy)}};
 }

@@ -44,6 +44,12 @@ function StandingBlock({ s, title }: { s: Json; title: string }) {
         Score <strong>{num(s.score)?.toFixed(3) ?? "—"}</strong>
         {num(s.reviewed) !== null && <> · {s.reviewed as number} reviewed tasks</>}
         {num(s.gold_checks) !== null && <> · {s.gold_checks as number} gold checks</>}
+        {num(s.gold_checks) !== null && (s.gold_checks as number) > 0 && num(s.gold_accuracy_upper) !== null && (
+          <span title="The gold rule holds you back only when even this upper bound is below the tier's minimum.">
+            {" "}
+            (gold accuracy at most {(num(s.gold_accuracy_upper) as number).toFixed(2)} at 90% confidence)
+          </span>
+        )}
       </p>
       {factors.length > 0 && (
         <table aria-label={`${title}: factors`}>
