@@ -506,6 +506,26 @@ TEST_P(IntegrationTest, PermissionTableCoversEveryRoute) {
        "",
        {401, 400, 400, 400, 400, 400, 400}},
       // ---- end Workforce: standing and allocation
+      // ---- Workforce: reviewer invitations (issue 6)
+      // Admins only; the annotator is not reviewer eligible (409).
+      {"POST",
+       P("/api/v1/users/", ann_id, "/reviewer-invitations"),
+       json{{"note", "table"}}.dump(),
+       {401, 403, 403, 403, 403, 403, 409}},
+      {"GET",
+       "/api/v1/me/invitations",
+       "",
+       {401, 200, 200, 200, 200, 200, 200}},
+      // Nobody's invitation: 404 for everyone (as for someone else's).
+      {"POST",
+       "/api/v1/invitations/999999/accept",
+       "",
+       {401, 404, 404, 404, 404, 404, 404}},
+      {"POST",
+       "/api/v1/invitations/999999/decline",
+       "",
+       {401, 404, 404, 404, 404, 404, 404}},
+      // ---- end Workforce: reviewer invitations
       {"GET", "/api/v1/no-such-route", "", {404, 404, 404, 404, 404, 404, 404}},
       {"PUT", "/api/v1/me", "{}", {405, 405, 405, 405, 405, 405, 405}},
   };

@@ -326,6 +326,17 @@ export async function apiBlob(path: string, opts: RequestOptions = {}): Promise<
   return resp.blob();
 }
 
+/** An admin's invitation to review (docs/workforce.md, "Invitations to review"). */
+export interface ReviewerInvitation {
+  id: number;
+  user_id: number;
+  invited_by: number;
+  note: string;
+  state: "pending" | "accepted" | "declined";
+  created_at: string;
+  decided_at: string | null;
+}
+
 export const Api = {
   login: (username: string, password: string) =>
     api<{ token: string; expires_at: string; user: User }>("POST", "/auth/login", { body: { username, password } }),
@@ -398,6 +409,11 @@ export const Api = {
   poolFlags: (poolId: number) => api<Record<string, unknown>>("GET", `/pools/${poolId}/flags`),
   poolClaims: (poolId: number) => api<Record<string, unknown>>("GET", `/pools/${poolId}/claims`),
   userStanding: (userId: number) => api<Record<string, unknown>>("GET", `/users/${userId}/standing`),
+  inviteReviewer: (userId: number, note = "") =>
+    api<ReviewerInvitation>("POST", `/users/${userId}/reviewer-invitations`, { body: { note } }),
+  myInvitations: () => api<{ invitations: ReviewerInvitation[] }>("GET", "/me/invitations"),
+  decideInvitation: (id: number, accept: boolean) =>
+    api<ReviewerInvitation>("POST", `/invitations/${id}/${accept ? "accept" : "decline"}`),
   blocks: (projectId: number) => api<Record<string, unknown>>("GET", `/projects/${projectId}/blocks`),
   block: (projectId: number, annotatorId: number, reason: string) =>
     api<Record<string, unknown>>("POST", `/projects/${projectId}/blocks`, { body: { annotator_id: annotatorId, reason } }),

@@ -560,6 +560,31 @@ class Api {
           }));
     // ---- end Workforce: standing and allocation
 
+    // ---- Workforce: reviewer invitations (issue 6)
+    r.Add("POST", "/api/v1/users/{id}/reviewer-invitations",
+          WithId([this](Request& req, const Principal& p, int64_t id) {
+            json body = json::object();
+            if (!absl::StripAsciiWhitespace(req.body).empty()) {
+              auto parsed = Body(req);
+              if (!parsed.ok()) return ErrorResponse(parsed.status());
+              body = std::move(*parsed);
+            }
+            return JsonOr(201, service_.InviteReviewer(p, UserId(id), body));
+          }));
+    r.Add("GET", "/api/v1/me/invitations",
+          Authed([this](Request&, const Principal& p) {
+            return JsonOr(200, service_.ListMyInvitations(p));
+          }));
+    r.Add("POST", "/api/v1/invitations/{id}/accept",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.DecideInvitation(p, id, true));
+          }));
+    r.Add("POST", "/api/v1/invitations/{id}/decline",
+          WithId([this](Request&, const Principal& p, int64_t id) {
+            return JsonOr(200, service_.DecideInvitation(p, id, false));
+          }));
+    // ---- end Workforce: reviewer invitations
+
     r.SetFallback([this](Request& req) {
       if (absl::StartsWith(req.path, "/api/")) {
         return ErrorResponse(404, "not_found", "no such API route");

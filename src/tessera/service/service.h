@@ -378,6 +378,32 @@ class Service {
   std::shared_ptr<internal::StandingCache> standing_cache_ =
       internal::NewStandingCache();
   // ---- end Workforce: standing and allocation
+
+  // ---- Workforce: reviewer invitations (issue 6)
+  // Defined in invitations.cc; shapes in docs/workforce.md ("Invitations to
+  // review") and docs/openapi.yaml. An invitation is {id, user_id,
+  // invited_by, note, state (pending, accepted, declined), created_at,
+  // decided_at}.
+ public:
+  // Admins: body {note?} (at most 2000 characters). kNotFound when the user
+  // does not exist; kAlreadyExists when they already review or have a
+  // pending invitation; kFailedPrecondition unless their overall standing
+  // tier is reviewer_eligible. Audited ("reviewer.invite").
+  absl::StatusOr<json> InviteReviewer(const Principal& p, UserId user,
+                                      const json& body);
+  // The caller's invitations, newest first: {invitations: [...]}.
+  absl::StatusOr<json> ListMyInvitations(const Principal& p);
+  // The invited user only (kNotFound for anyone else): accepting grants the
+  // reviewer role in the same transaction. kFailedPrecondition when the
+  // invitation is no longer pending. Audited
+  // ("reviewer.invitation_accept"/"reviewer.invitation_decline").
+  absl::StatusOr<json> DecideInvitation(const Principal& p, int64_t id,
+                                        bool accept);
+
+ private:
+  // Drops the cached sessions of `user` (after their roles changed).
+  void ForgetCachedSessions(UserId user);
+  // ---- end Workforce: reviewer invitations
 };
 
 }  // namespace tessera::service

@@ -676,6 +676,13 @@ absl::StatusOr<json> Service::MyStanding(const Principal& p) {
     return absl::OkStatus();
   }));
   standing_cache_->ForgetStanding(p.id);
+  // ---- Workforce: reviewer invitations (issue 6)
+  if (out["overall"].value("tier", "") == "reviewer_eligible" &&
+      !p.Has(Role::kReviewer) && out["overall"]["hints"].is_array()) {
+    out["overall"]["hints"].push_back(
+        "you are reviewer eligible: an admin can invite you to review");
+  }
+  // ---- end Workforce: reviewer invitations
   return out;
 }
 

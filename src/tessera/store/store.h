@@ -286,6 +286,20 @@ struct TrialAnswerRow {
 };
 // ---- end Workforce: trials and background
 
+// ---- Workforce: reviewer invitations (issue 6): rows
+// An admin's invitation of a reviewer-eligible annotator to review; state
+// "pending", "accepted" or "declined".
+struct ReviewerInvitationRow {
+  int64_t id = 0;
+  UserId user_id;
+  UserId invited_by;
+  std::string note;
+  std::string state = "pending";
+  absl::Time created_at;
+  std::optional<absl::Time> decided_at;
+};
+// ---- end Workforce: reviewer invitations
+
 // One transaction. Errors follow sql_conn.h: kAlreadyExists for a unique
 // violation, kAborted to retry, kNotFound from Get* when the row is absent.
 // Not thread-safe; valid only inside the Store::Run callback that made it.
@@ -631,6 +645,24 @@ class Tx {
   // The highest task id of `pool` (0 when it has none). One index probe.
   virtual absl::StatusOr<int64_t> MaxTaskId(PoolId pool) = 0;
   // ---- end Workforce: dynamic overlap and simulation
+  // ---- Workforce: reviewer invitations (issue 6)
+  // Replaces the user's roles; kNotFound when there is no such user.
+  virtual absl::Status UpdateUserRoles(
+      UserId user, const std::vector<domain::Role>& roles) = 0;
+  // kAlreadyExists when the user already has a pending invitation. Returns
+  // the id.
+  virtual absl::StatusOr<int64_t> InsertReviewerInvitation(
+      const ReviewerInvitationRow& inv) = 0;
+  virtual absl::StatusOr<ReviewerInvitationRow> GetReviewerInvitation(
+      int64_t id) = 0;
+  // Of `user`, newest first.
+  virtual absl::StatusOr<std::vector<ReviewerInvitationRow>>
+  ListReviewerInvitations(UserId user) = 0;
+  // Compare-and-set from "pending": writes state and decided_at;
+  // kFailedPrecondition when the invitation is no longer pending.
+  virtual absl::Status DecideReviewerInvitation(
+      const ReviewerInvitationRow& inv) = 0;
+  // ---- end Workforce: reviewer invitations
 };
 
 // Runs use cases as transactions. Thread-safe.

@@ -1645,5 +1645,70 @@ TEST_P(StoreConformanceTest, QualitySnapshotsAndTheirInputs) {
   }));
 }
 
+// ---- Workforce: reviewer invitations (issue 6)
+TEST_P(StoreConformanceTest, ReviewerInvitationsAndRoles) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 0, 1));
+  const UserId a = w.annotators[0];
+  ReviewerInvitationRow inv;
+  inv.user_id = a;
+  inv.invited_by = w.requester;
+  inv.note = "welcome";
+  inv.created_at = T0();
+  int64_t first = 0, second = 0;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(first, tx.InsertReviewerInvitation(inv));
+    return absl::OkStatus();
+  }));
+  // One pending invitation per user.
+  absl::Status dup = Write([&](Tx& tx) -> absl::Status {
+    return tx.InsertReviewerInvitation(inv).status();
+  });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists) << dup;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(ReviewerInvitationRow got,
+                        tx.GetReviewerInvitation(first));
+    EXPECT_EQ(got.user_id, a);
+    EXPECT_EQ(got.invited_by, w.requester);
+    EXPECT_EQ(got.note, "welcome");
+    EXPECT_EQ(got.state, "pending");
+    EXPECT_EQ(got.created_at, T0());
+    EXPECT_FALSE(got.decided_at.has_value());
+    got.state = "declined";
+    got.decided_at = T0() + absl::Seconds(5);
+    TS_RETURN_IF_ERROR(tx.DecideReviewerInvitation(got));
+    // Compare-and-set: no longer pending.
+    EXPECT_EQ(tx.DecideReviewerInvitation(got).code(),
+              absl::StatusCode::kFailedPrecondition);
+    // Declined, so a new one may be pending.
+    ReviewerInvitationRow again = inv;
+    again.created_at = T0() + absl::Seconds(10);
+    TS_ASSIGN_OR_RETURN(second, tx.InsertReviewerInvitation(again));
+    TS_RETURN_IF_ERROR(
+        tx.UpdateUserRoles(a, {Role::kAnnotator, Role::kReviewer}));
+    EXPECT_EQ(tx.UpdateUserRoles(UserId(999999), {Role::kReviewer}).code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(tx.GetReviewerInvitation(999999).status().code(),
+              absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto list, tx.ListReviewerInvitations(a));
+    EXPECT_EQ(list.size(), 2u);
+    if (list.size() != 2) return absl::OkStatus();
+    EXPECT_EQ(list[0].id, second);  // newest first
+    EXPECT_EQ(list[0].state, "pending");
+    EXPECT_EQ(list[1].id, first);
+    EXPECT_EQ(list[1].state, "declined");
+    EXPECT_EQ(list[1].decided_at,
+              std::optional<absl::Time>(T0() + absl::Seconds(5)));
+    TS_ASSIGN_OR_RETURN(auto none, tx.ListReviewerInvitations(w.annotators[1]));
+    EXPECT_TRUE(none.empty());
+    TS_ASSIGN_OR_RETURN(User u, tx.GetUser(a));
+    EXPECT_THAT(u.roles, ElementsAre(Role::kAnnotator, Role::kReviewer));
+    return absl::OkStatus();
+  }));
+}
+// ---- end Workforce: reviewer invitations
+
 }  // namespace
 }  // namespace tessera::store

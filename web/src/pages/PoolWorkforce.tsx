@@ -6,6 +6,7 @@ import { Api, ApiError, type PoolDetail } from "../api";
 import { ErrorBox, Loading } from "../components";
 import { formatDate, formatPercent } from "../lib/format";
 import { asApiError, useLoad } from "../lib/hooks";
+import { useSession } from "../session";
 import { tierName } from "./Standing";
 
 type Json = Record<string, unknown>;
@@ -101,7 +102,33 @@ function BlockButton({ projectId, annotatorId, onDone }: { projectId: number; an
   );
 }
 
+// Admins may invite a reviewer-eligible annotator to review; the server's
+// refusal (already a reviewer, an invitation pending) shows next to the button.
+function InviteToReview({ userId }: { userId: number }) {
+  const [error, setError] = useState<ApiError | null>(null);
+  const [sent, setSent] = useState(false);
+  const invite = async () => {
+    setError(null);
+    try {
+      await Api.inviteReviewer(userId);
+      setSent(true);
+    } catch (e) {
+      setError(asApiError(e));
+    }
+  };
+  if (sent) return <span class="badge ok">invited to review</span>;
+  return (
+    <span class="row">
+      <button type="button" onClick={invite}>
+        Invite to review
+      </button>
+      <ErrorBox error={error} />
+    </span>
+  );
+}
+
 function AnnotatorStanding({ userId }: { userId: number }) {
+  const { me } = useSession();
   const st = useLoad(() => Api.userStanding(userId), [userId]);
   if (st.error) return <ErrorBox error={st.error} />;
   if (!st.data) return <Loading what="Loading standing" />;
@@ -113,6 +140,7 @@ function AnnotatorStanding({ userId }: { userId: number }) {
       {arr(o.factors)
         .filter((f) => f.name === "gold_accuracy" && num(f.count))
         .map((f) => ` · gold ${formatPercent(f.smoothed as number)} of ${f.count}`)}
+      {o.tier === "reviewer_eligible" && me.roles.includes("admin") && <InviteToReview userId={userId} />}
     </span>
   );
 }

@@ -2,7 +2,8 @@
 // the tier thresholds, what would move it, and any limits on allocation —
 // the same figures the server allocates work by. Also the signed work record.
 import { useState } from "preact/hooks";
-import { Api, ApiError } from "../api";
+import { Api, ApiError, type ReviewerInvitation } from "../api";
+import { useSession } from "../session";
 import { ErrorBox, Loading } from "../components";
 import { formatDate, formatPercent } from "../lib/format";
 import { asApiError, useLoad } from "../lib/hooks";
@@ -138,6 +139,53 @@ function RecordButton() {
   );
 }
 
+function Invitations() {
+  const { refresh } = useSession();
+  const list = useLoad(() => Api.myInvitations(), []);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const pending = (list.data?.invitations ?? []).filter((i: ReviewerInvitation) => i.state === "pending");
+  if (list.error && !list.data) return <ErrorBox error={list.error} onRetry={list.reload} />;
+  if (!pending.length) return null;
+  const decide = async (id: number, accept: boolean) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await Api.decideInvitation(id, accept);
+      list.reload();
+      // Accepting adds the reviewer role: the menu shows the review desk.
+      if (accept) await refresh();
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card notice" aria-label="Invitations to review">
+      <h2>You are invited to review</h2>
+      {pending.map((i) => (
+        <div key={i.id} class="stack">
+          <p>
+            An admin invited you to review on {formatDate(i.created_at)}. Accepting gives you the reviewer role: you can then review other
+            annotators' work in the review desk.
+          </p>
+          {i.note && <blockquote>{i.note}</blockquote>}
+          <div class="row">
+            <button type="button" disabled={busy} onClick={() => decide(i.id, true)} aria-label="Accept invitation">
+              Accept
+            </button>
+            <button type="button" disabled={busy} onClick={() => decide(i.id, false)} aria-label="Decline invitation">
+              Decline
+            </button>
+          </div>
+        </div>
+      ))}
+      <ErrorBox error={error} />
+    </section>
+  );
+}
+
 export function Standing() {
   const st = useLoad(() => Api.myStanding(), []);
   if (st.error && !st.data) return <ErrorBox error={st.error} onRetry={st.reload} />;
@@ -162,6 +210,7 @@ export function Standing() {
           ))}
         </div>
       )}
+      <Invitations />
       <StandingBlock s={overall} title="Overall" />
       {domains.map((d) => (
         <StandingBlock key={str(d.domain)} s={d} title={`Domain: ${str(d.domain) || "general"}`} />

@@ -297,6 +297,23 @@ CREATE TABLE signing_keys (
 );
 )sql";
 
+// ---- Workforce: reviewer invitations (issue 6)
+constexpr const char* kV6 = R"sql(
+CREATE TABLE reviewer_invitations (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  invited_by INTEGER NOT NULL REFERENCES users(id),
+  note TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'declined')),
+  created_at INTEGER NOT NULL,
+  decided_at INTEGER
+);
+CREATE INDEX reviewer_invitations_user ON reviewer_invitations(user_id, id);
+CREATE UNIQUE INDEX reviewer_invitations_pending
+  ON reviewer_invitations(user_id) WHERE state = 'pending';
+)sql";
+// ---- end Workforce: reviewer invitations
+
 std::string Adapt(const Dialect& dialect, const char* sql) {
   if (dialect.name != "postgres") return sql;
   return absl::StrReplaceAll(sql,
@@ -316,7 +333,8 @@ std::vector<Migration> Migrations(const Dialect& dialect) {
            "workforce: profiles, skills, trials, gold checks, claim reasons, "
            "blocks, standing history, appeals, floor top-ups, flags, signing "
            "keys",
-           Adapt(dialect, kV5)}};
+           Adapt(dialect, kV5)},
+          {6, "workforce: reviewer invitations", Adapt(dialect, kV6)}};
 }
 
 }  // namespace tessera::store

@@ -1944,6 +1944,69 @@ class SqlTx final : public Tx {
     return Int(rows[0][0]);
   }
   // ---- end Workforce: dynamic overlap and simulation
+  // ---- Workforce: reviewer invitations (issue 6)
+  absl::Status UpdateUserRoles(
+      UserId user, const std::vector<domain::Role>& roles) override {
+    TS_RETURN_IF_ERROR(conn_.Exec("UPDATE users SET roles = ? WHERE id = ?",
+                                  {RolesText(roles), user.value}));
+    if (conn_.Changes() != 1) return NotFound("user");
+    return absl::OkStatus();
+  }
+  static ReviewerInvitationRow RowToInvitation(const SqlRow& r) {
+    ReviewerInvitationRow i;
+    i.id = Int(r[0]);
+    i.user_id = UserId(Int(r[1]));
+    i.invited_by = UserId(Int(r[2]));
+    i.note = Text(r[3]);
+    i.state = Text(r[4]);
+    i.created_at = FromMicros(Int(r[5]));
+    i.decided_at = OptTime(r[6]);
+    return i;
+  }
+  static constexpr const char* kInvitationCols =
+      "id, user_id, invited_by, note, state, created_at, decided_at";
+  absl::StatusOr<int64_t> InsertReviewerInvitation(
+      const ReviewerInvitationRow& i) override {
+    return InsertReturningId(
+        "INSERT INTO reviewer_invitations (user_id, invited_by, note, state, "
+        "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        {i.user_id.value, i.invited_by.value, i.note, i.state,
+         Micros(i.created_at)});
+  }
+  absl::StatusOr<ReviewerInvitationRow> GetReviewerInvitation(
+      int64_t id) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows, Q(absl::StrCat("SELECT ", kInvitationCols,
+                                  " FROM reviewer_invitations WHERE id = ?"),
+                     {id}));
+    if (rows.empty()) return NotFound("invitation");
+    return RowToInvitation(rows[0]);
+  }
+  absl::StatusOr<std::vector<ReviewerInvitationRow>> ListReviewerInvitations(
+      UserId user) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat("SELECT ", kInvitationCols,
+                       " FROM reviewer_invitations WHERE user_id = ? "
+                       "ORDER BY id DESC"),
+          {user.value}));
+    std::vector<ReviewerInvitationRow> out;
+    for (const SqlRow& r : rows) out.push_back(RowToInvitation(r));
+    return out;
+  }
+  absl::Status DecideReviewerInvitation(
+      const ReviewerInvitationRow& i) override {
+    TS_RETURN_IF_ERROR(
+        conn_.Exec("UPDATE reviewer_invitations SET state = ?, decided_at = ? "
+                   "WHERE id = ? AND state = 'pending'",
+                   {i.state, OptMicros(i.decided_at), i.id}));
+    if (conn_.Changes() != 1) {
+      return absl::FailedPreconditionError(
+          "the invitation is no longer pending");
+    }
+    return absl::OkStatus();
+  }
+  // ---- end Workforce: reviewer invitations
 
  private:
   absl::StatusOr<SqlRows> Q(absl::string_view sql,
