@@ -12,6 +12,7 @@ target_compile_definitions(cli_e2e_test PRIVATE
   TESSERA_BINARY="$<TARGET_FILE:tessera>"
   TESSERA_CROWD_LABELS_DIR="${TESSERA_GOLDEN_DATA}/crowd-labels"
   TESSERA_PEDESTRIANS_DIR="${CMAKE_CURRENT_LIST_DIR}/../golden/data/pedestrians")
+target_include_directories(cli_e2e_test PRIVATE ${CMAKE_SOURCE_DIR})
 # The binary under test is built before the test.
 add_dependencies(cli_e2e_test tessera)
 
@@ -33,6 +34,7 @@ tessera_test(verify_record_e2e_test
   DEPS tessera_service nlohmann_json::nlohmann_json)
 target_compile_definitions(verify_record_e2e_test PRIVATE
   TESSERA_BINARY="$<TARGET_FILE:tessera>")
+target_include_directories(verify_record_e2e_test PRIVATE ${CMAKE_SOURCE_DIR})
 add_dependencies(verify_record_e2e_test tessera)
 
 # ---- Workforce: dynamic overlap and simulation (issue 6)
@@ -42,4 +44,5 @@ tessera_test(simulate_e2e_test
   DEPS nlohmann_json::nlohmann_json)
 target_compile_definitions(simulate_e2e_test PRIVATE
   TESSERA_BINARY="$<TARGET_FILE:tessera>")
+target_include_directories(simulate_e2e_test PRIVATE ${CMAKE_SOURCE_DIR})
 add_dependencies(simulate_e2e_test tessera)

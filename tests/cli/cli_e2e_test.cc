@@ -2,16 +2,9 @@
 // binary, run as a child process on the golden data (tests/golden/data) and
 // on small files written here; checks results, exit statuses and that bad
 // input leaves no output behind.
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,11 +12,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-
-extern char** environ;
+#include "tests/cli/run_binary.h"
 
 namespace {
 
+using tessera::e2e::ReadFile;
+using tessera::e2e::Result;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
@@ -31,77 +25,18 @@ const std::string kBinary = TESSERA_BINARY;
 const std::string kCrowd = TESSERA_CROWD_LABELS_DIR;
 const std::string kPedestrians = TESSERA_PEDESTRIANS_DIR;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  Json json() const { return Json::parse(out); }
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 bool Exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
 }
 
-class CliEndToEndTest : public ::testing::Test {
+class CliEndToEndTest : public tessera::e2e::TempDirTest {
  protected:
-  void SetUp() override {
-    char t[] = "/tmp/tessera_cli_e2e_XXXXXX";
-    ASSERT_NE(::mkdtemp(t), nullptr);
-    dir_ = t;
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
-  std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
+  CliEndToEndTest() : TempDirTest("/tmp/tessera_cli_e2e_XXXXXX") {}
 
   // Runs `tessera ARGS...`, stdout and stderr captured through files.
   Result Run(const std::vector<std::string>& args) {
-    const std::string out_path = dir_ + "/.stdout",
-                      err_path = dir_ + "/.stderr";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(kBinary.c_str()));
-    for (const std::string& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    Result r;
-    const int rc = posix_spawn(&pid, kBinary.c_str(), &actions, nullptr,
-                               argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot start " << kBinary;
-      return r;
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-      if (errno != EINTR) {
-        ADD_FAILURE() << "waitpid failed";
-        return r;
-      }
-    }
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadFile(out_path);
-    r.err = ReadFile(err_path);
-    ::unlink(out_path.c_str());
-    ::unlink(err_path.c_str());
-    return r;
+    return tessera::e2e::RunBinary(kBinary, args, dir_);
   }
 
   // Names in dir_, sorted, one per line.
@@ -113,8 +48,6 @@ class CliEndToEndTest : public ::testing::Test {
     ::pclose(p);
     return out;
   }
-
-  std::string dir_;
 };
 
 std::string Labels(const std::string& set) {

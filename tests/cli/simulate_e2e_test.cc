@@ -2,99 +2,31 @@
 // small crowd (30 workers, 300 tasks); checks the report's keys, the budget,
 // determinism for a seed, that the tessera policy is at least as accurate as
 // uniform at equal budget, and that bad options fail with the field named.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-
-extern char** environ;
+#include "tests/cli/run_binary.h"
 
 namespace {
 
+using tessera::e2e::Result;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
 const std::string kBinary = TESSERA_BINARY;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class SimulateEndToEndTest : public ::testing::Test {
+class SimulateEndToEndTest : public tessera::e2e::TempDirTest {
  protected:
-  void SetUp() override {
-    char t[] = "/tmp/tessera_simulate_e2e_XXXXXX";
-    ASSERT_NE(::mkdtemp(t), nullptr);
-    dir_ = t;
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  SimulateEndToEndTest() : TempDirTest("/tmp/tessera_simulate_e2e_XXXXXX") {}
 
   // Runs `tessera ARGS...` with TMPDIR in the test's folder, stdout and
   // stderr captured through files.
   Result Run(const std::vector<std::string>& args) {
-    const std::string out_path = dir_ + "/.stdout",
-                      err_path = dir_ + "/.stderr";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> env_strings = {"TMPDIR=" + dir_};
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string(*e).rfind("TMPDIR=", 0) != 0) env_strings.push_back(*e);
-    }
-    std::vector<char*> env;
-    for (std::string& e : env_strings) env.push_back(e.data());
-    env.push_back(nullptr);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(kBinary.c_str()));
-    for (const std::string& a : args) {
-      argv.push_back(const_cast<char*>(a.c_str()));
-    }
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    Result r;
-    const int rc = posix_spawn(&pid, kBinary.c_str(), &actions, nullptr,
-                               argv.data(), env.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot start " << kBinary;
-      return r;
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-      if (errno != EINTR) {
-        ADD_FAILURE() << "waitpid failed";
-        return r;
-      }
-    }
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadFile(out_path);
-    r.err = ReadFile(err_path);
-    ::unlink(out_path.c_str());
-    ::unlink(err_path.c_str());
-    return r;
+    return tessera::e2e::RunBinary(kBinary, args, dir_, {"TMPDIR=" + dir_});
   }
 
   // `tessera simulate` on a small crowd; the parsed report.
@@ -124,8 +56,6 @@ class SimulateEndToEndTest : public ::testing::Test {
     if (p != nullptr) ::pclose(p);
     return out;
   }
-
-  std::string dir_;
 };
 
 TEST_F(SimulateEndToEndTest, ReportHasEveryKeyAndStaysInBudget) {

@@ -2,14 +2,6 @@
 // child process on records signed here with a fresh key. A valid record
 // passes; one altered byte in any of several fields, or in the signature,
 // fails with exit 1; usage errors and unreadable files exit 2.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,35 +10,24 @@
 #include "nlohmann/json.hpp"
 #include "tessera/service/auth.h"
 #include "tessera/service/record_signing.h"
-
-extern char** environ;
+#include "tests/cli/run_binary.h"
 
 namespace {
 
+using tessera::e2e::ReadFile;
+using tessera::e2e::Result;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
 const std::string kBinary = TESSERA_BINARY;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class VerifyRecordTest : public ::testing::Test {
+class VerifyRecordTest : public tessera::e2e::TempDirTest {
  protected:
+  VerifyRecordTest() : TempDirTest("/tmp/tessera_verify_record_XXXXXX") {}
+
   void SetUp() override {
-    char t[] = "/tmp/tessera_verify_record_XXXXXX";
-    ASSERT_NE(::mkdtemp(t), nullptr);
-    dir_ = t;
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(tessera::service::InitCrypto().ok());
     key_ = tessera::service::NewRecordKeyPair();
     record_ = {{"format", "tessera.work-record/1"},
@@ -79,40 +60,9 @@ class VerifyRecordTest : public ::testing::Test {
                                        {"algorithm", "Ed25519"}}
                                       .dump());
   }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
-  std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
 
   Result Run(const std::vector<std::string>& args) {
-    const std::string out_path = dir_ + "/.stdout",
-                      err_path = dir_ + "/.stderr";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(kBinary.c_str()));
-    for (const std::string& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    Result r;
-    int rc = posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(),
-                         environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return r;
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = ReadFile(out_path);
-    r.err = ReadFile(err_path);
-    return r;
+    return tessera::e2e::RunBinary(kBinary, args, dir_);
   }
 
   // The signed record's file text with the byte at `pos` changed.
@@ -127,7 +77,6 @@ class VerifyRecordTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
   tessera::service::RecordKeyPair key_;
   Json record_;
   Json signed_;

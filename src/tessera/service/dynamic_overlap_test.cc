@@ -17,6 +17,7 @@
 #include "tessera/base/status.h"
 #include "tessera/service/auth.h"
 #include "tessera/service/service.h"
+#include "tessera/service/service_test_base.h"
 #include "tessera/store/store_conformance.h"
 
 namespace tessera::service {
@@ -24,13 +25,11 @@ namespace {
 
 using store::Tx;
 
-class DynamicOverlapTest : public store::StoreTestBase {
+class DynamicOverlapTest : public ServiceTestBase {
  protected:
   void SetUp() override {
-    StoreTestBase::SetUp();
+    ServiceTestBase::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    TS_ASSERT_OK(InitCrypto());
-    service_ = std::make_unique<Service>(store(), clock_);
     auto owner = NewUser("owner", {"requester"});
     TS_ASSERT_OK(owner.status());
     owner_ = *owner;
@@ -39,29 +38,6 @@ class DynamicOverlapTest : public store::StoreTestBase {
       TS_ASSERT_OK(a.status());
       annotators_.push_back(*a);
     }
-  }
-  void TearDown() override {
-    service_.reset();
-    StoreTestBase::TearDown();
-  }
-
-  Service& svc() { return *service_; }
-
-  absl::StatusOr<Principal> NewUser(const std::string& name,
-                                    const std::vector<std::string>& roles) {
-    TS_ASSIGN_OR_RETURN(
-        json u, svc().CreateUser(std::nullopt, {{"username", name},
-                                                {"password", "password-123"},
-                                                {"roles", roles}}));
-    Principal p;
-    p.id = UserId(u["id"].get<int64_t>());
-    p.username = name;
-    for (const json& r : u["roles"]) {
-      TS_ASSIGN_OR_RETURN(domain::Role role,
-                          domain::ParseRole(r.get<std::string>(), "roles"));
-      p.roles.push_back(role);
-    }
-    return p;
   }
 
   // An open four-class classify pool with dynamic overlap {min, max,
@@ -126,13 +102,9 @@ class DynamicOverlapTest : public store::StoreTestBase {
     return out;
   }
 
-  FakeClock clock_;
   Principal owner_;
   std::vector<Principal> annotators_;
   TaskId first_task_;
-
- private:
-  std::unique_ptr<Service> service_;
 };
 
 TEST_P(DynamicOverlapTest, TasksStartWithMinSlots) {

@@ -15,6 +15,7 @@
 #include "tessera/service/auth.h"
 #include "tessera/service/record_signing.h"
 #include "tessera/service/service.h"
+#include "tessera/service/service_test_base.h"
 #include "tessera/store/store_conformance.h"
 
 namespace tessera::service {
@@ -66,15 +67,13 @@ double RejectionsInStanding(const json& j) {
   return sum;
 }
 
-class FairnessTest : public store::StoreTestBase {
+class FairnessTest : public ServiceTestBase {
  protected:
-  FairnessTest() : clock_(absl::FromUnixSeconds(kMonday + 3600)) {}
+  FairnessTest() : ServiceTestBase(absl::FromUnixSeconds(kMonday + 3600)) {}
 
   void SetUp() override {
-    StoreTestBase::SetUp();
+    ServiceTestBase::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    TS_ASSERT_OK(InitCrypto());
-    service_ = std::make_unique<Service>(store(), clock_);
     auto owner = NewUser("owner", {"requester"});
     auto ann = NewUser("ann", {"annotator"});
     auto bob = NewUser("bob", {"annotator"});
@@ -89,29 +88,6 @@ class FairnessTest : public store::StoreTestBase {
     rev1_ = *rev1;
     rev2_ = *rev2;
     admin_ = *admin;
-  }
-  void TearDown() override {
-    service_.reset();
-    StoreTestBase::TearDown();
-  }
-
-  Service& svc() { return *service_; }
-
-  absl::StatusOr<Principal> NewUser(const std::string& name,
-                                    const std::vector<std::string>& roles) {
-    TS_ASSIGN_OR_RETURN(
-        json u, svc().CreateUser(std::nullopt, {{"username", name},
-                                                {"password", "password-123"},
-                                                {"roles", roles}}));
-    Principal p;
-    p.id = UserId(u["id"].get<int64_t>());
-    p.username = name;
-    for (const json& r : u["roles"]) {
-      TS_ASSIGN_OR_RETURN(domain::Role role,
-                          domain::ParseRole(r.get<std::string>(), "roles"));
-      p.roles.push_back(role);
-    }
-    return p;
   }
 
   // An open classify pool (price 100 minor CNY, overlap 1) with `tasks`
@@ -198,12 +174,8 @@ class FairnessTest : public store::StoreTestBase {
     return sum;
   }
 
-  FakeClock clock_;
   Principal owner_, ann_, bob_, rev1_, rev2_, admin_;
   ProjectId project_;
-
- private:
-  std::unique_ptr<Service> service_;
 };
 
 TEST_P(FairnessTest, UpheldAppealReversesRejectionPaysAndCountsAsAccepted) {

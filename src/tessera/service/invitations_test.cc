@@ -14,6 +14,7 @@
 #include "tessera/base/status.h"
 #include "tessera/service/auth.h"
 #include "tessera/service/service.h"
+#include "tessera/service/service_test_base.h"
 #include "tessera/store/store_conformance.h"
 
 namespace tessera::service {
@@ -22,13 +23,11 @@ namespace {
 using store::Tx;
 using ::testing::HasSubstr;
 
-class InvitationServiceTest : public store::StoreTestBase {
+class InvitationServiceTest : public ServiceTestBase {
  protected:
   void SetUp() override {
-    StoreTestBase::SetUp();
+    ServiceTestBase::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    TS_ASSERT_OK(InitCrypto());
-    service_ = std::make_unique<Service>(store(), clock_);
     // Low thresholds, so three accepted tasks make an annotator reviewer
     // eligible.
     domain::StandingPolicy policy;
@@ -50,28 +49,7 @@ class InvitationServiceTest : public store::StoreTestBase {
              {"budget", {{"amount_minor", 1'000'000}, {"currency", "CNY"}}}}));
     project_ = ProjectId(project["id"].get<int64_t>());
   }
-  void TearDown() override {
-    service_.reset();
-    StoreTestBase::TearDown();
-  }
-  Service& svc() { return *service_; }
 
-  absl::StatusOr<Principal> NewUser(const std::string& name,
-                                    const std::vector<std::string>& roles) {
-    TS_ASSIGN_OR_RETURN(
-        json u, svc().CreateUser(std::nullopt, {{"username", name},
-                                                {"password", "password-123"},
-                                                {"roles", roles}}));
-    Principal p;
-    p.id = UserId(u["id"].get<int64_t>());
-    p.username = name;
-    for (const json& r : u["roles"]) {
-      TS_ASSIGN_OR_RETURN(domain::Role role,
-                          domain::ParseRole(r.get<std::string>(), "roles"));
-      p.roles.push_back(role);
-    }
-    return p;
-  }
   // The principal behind a fresh login (roles as stored).
   absl::StatusOr<Principal> SignIn(const std::string& name) {
     TS_ASSIGN_OR_RETURN(
@@ -140,12 +118,8 @@ class InvitationServiceTest : public store::StoreTestBase {
     return n;
   }
 
-  FakeClock clock_;
   Principal admin_, req_, rev_;
   ProjectId project_;
-
- private:
-  std::unique_ptr<Service> service_;
 };
 
 TEST_P(InvitationServiceTest, OnlyAdminsInvite) {

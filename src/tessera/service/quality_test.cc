@@ -21,6 +21,7 @@
 #include "tessera/base/status.h"
 #include "tessera/service/auth.h"
 #include "tessera/service/service.h"
+#include "tessera/service/service_test_base.h"
 #include "tessera/store/store_conformance.h"
 
 namespace tessera::service {
@@ -50,38 +51,8 @@ json ById(const json& list, const char* key, int64_t id) {
   return nullptr;
 }
 
-class QualityTest : public store::StoreTestBase {
+class QualityTest : public ServiceTestBase {
  protected:
-  void SetUp() override {
-    StoreTestBase::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    TS_ASSERT_OK(InitCrypto());
-    service_ = std::make_unique<Service>(store(), clock_);
-  }
-  void TearDown() override {
-    service_.reset();
-    StoreTestBase::TearDown();
-  }
-
-  Service& svc() { return *service_; }
-
-  absl::StatusOr<Principal> NewUser(const std::string& name,
-                                    const std::vector<std::string>& roles) {
-    TS_ASSIGN_OR_RETURN(
-        json u, svc().CreateUser(std::nullopt, {{"username", name},
-                                                {"password", "password-123"},
-                                                {"roles", roles}}));
-    Principal p;
-    p.id = UserId(u["id"].get<int64_t>());
-    p.username = name;
-    for (const json& r : u["roles"]) {
-      TS_ASSIGN_OR_RETURN(domain::Role role,
-                          domain::ParseRole(r.get<std::string>(), "roles"));
-      p.roles.push_back(role);
-    }
-    return p;
-  }
-
   // An open pool of `type` in a new project of `owner`, with `tasks` (each
   // a task's data).
   absl::StatusOr<PoolId> OpenPool(const Principal& owner,
@@ -128,11 +99,6 @@ class QualityTest : public store::StoreTestBase {
     }
     return out;
   }
-
-  FakeClock clock_;
-
- private:
-  std::unique_ptr<Service> service_;
 };
 
 // Three careful annotators (each wrong on a tenth of the tasks) and one who

@@ -17,6 +17,7 @@
 #include "tessera/base/status.h"
 #include "tessera/service/auth.h"
 #include "tessera/service/service.h"
+#include "tessera/service/service_test_base.h"
 #include "tessera/store/store_conformance.h"
 
 namespace tessera::service {
@@ -25,13 +26,11 @@ namespace {
 using store::Tx;
 using ::testing::HasSubstr;
 
-class StandingServiceTest : public store::StoreTestBase {
+class StandingServiceTest : public ServiceTestBase {
  protected:
   void SetUp() override {
-    StoreTestBase::SetUp();
+    ServiceTestBase::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    TS_ASSERT_OK(InitCrypto());
-    service_ = std::make_unique<Service>(store(), clock_);
     TS_ASSERT_OK_AND_ASSIGN(req_, NewUser("req", {"requester"}));
     TS_ASSERT_OK_AND_ASSIGN(rev_, NewUser("rev", {"reviewer"}));
     TS_ASSERT_OK_AND_ASSIGN(
@@ -42,28 +41,6 @@ class StandingServiceTest : public store::StoreTestBase {
              {"guidelines", "g"},
              {"budget", {{"amount_minor", 10'000'000}, {"currency", "CNY"}}}}));
     project_ = ProjectId(project["id"].get<int64_t>());
-  }
-  void TearDown() override {
-    service_.reset();
-    StoreTestBase::TearDown();
-  }
-  Service& svc() { return *service_; }
-
-  absl::StatusOr<Principal> NewUser(const std::string& name,
-                                    const std::vector<std::string>& roles) {
-    TS_ASSIGN_OR_RETURN(
-        json u, svc().CreateUser(std::nullopt, {{"username", name},
-                                                {"password", "password-123"},
-                                                {"roles", roles}}));
-    Principal p;
-    p.id = UserId(u["id"].get<int64_t>());
-    p.username = name;
-    for (const json& r : u["roles"]) {
-      TS_ASSIGN_OR_RETURN(domain::Role role,
-                          domain::ParseRole(r.get<std::string>(), "roles"));
-      p.roles.push_back(role);
-    }
-    return p;
   }
 
   // An open classify pool of `tasks` tasks (`gold` of them first, with gold
@@ -138,12 +115,8 @@ class StandingServiceTest : public store::StoreTestBase {
     return json();
   }
 
-  FakeClock clock_;
   Principal req_, rev_;
   ProjectId project_;
-
- private:
-  std::unique_ptr<Service> service_;
 };
 
 TEST_P(StandingServiceTest, ClaimsWithoutSettingsRecordOpenPolicy) {

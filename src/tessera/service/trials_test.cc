@@ -17,6 +17,7 @@
 #include "tessera/base/status.h"
 #include "tessera/service/auth.h"
 #include "tessera/service/service.h"
+#include "tessera/service/service_test_base.h"
 #include "tessera/store/store_conformance.h"
 
 namespace tessera::service {
@@ -57,37 +58,8 @@ std::string FieldOfResult(const absl::StatusOr<T>& s) {
   return FieldOf(s.status()).value_or("");
 }
 
-class TrialsTest : public store::StoreTestBase {
+class TrialsTest : public ServiceTestBase {
  protected:
-  void SetUp() override {
-    StoreTestBase::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    TS_ASSERT_OK(InitCrypto());
-    service_ = std::make_unique<Service>(store(), clock_);
-  }
-  void TearDown() override {
-    service_.reset();
-    StoreTestBase::TearDown();
-  }
-  Service& svc() { return *service_; }
-
-  absl::StatusOr<Principal> NewUser(const std::string& name,
-                                    const std::vector<std::string>& roles) {
-    TS_ASSIGN_OR_RETURN(
-        json u, svc().CreateUser(std::nullopt, {{"username", name},
-                                                {"password", "password-123"},
-                                                {"roles", roles}}));
-    Principal p;
-    p.id = UserId(u["id"].get<int64_t>());
-    p.username = name;
-    for (const json& r : u["roles"]) {
-      TS_ASSIGN_OR_RETURN(domain::Role role,
-                          domain::ParseRole(r.get<std::string>(), "roles"));
-      p.roles.push_back(role);
-    }
-    return p;
-  }
-
   // A requester, an annotator, a reviewer and a project with `budget`.
   void MakeWorld(int64_t budget = 100'000) {
     TS_ASSERT_OK_AND_ASSIGN(req_, NewUser("req", {"requester"}));
@@ -167,12 +139,8 @@ class TrialsTest : public store::StoreTestBase {
 
   static json ClassifyConfig() { return {{"labels", {"cat", "dog", "bird"}}}; }
 
-  FakeClock clock_;
   Principal req_, ann_, rev_;
   ProjectId project_;
-
- private:
-  std::unique_ptr<Service> service_;
 };
 
 // ---------------------------------------------------------------- profiles
