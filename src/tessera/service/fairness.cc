@@ -476,6 +476,7 @@ absl::StatusOr<json> Service::DecideAppeal(const Principal& p,
     out["payment"] = payment;
     return absl::OkStatus();
   }));
+  ForgetAcceptedWork();  // an upheld appeal accepts work
   return out;
 }
 

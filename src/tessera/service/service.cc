@@ -732,6 +732,36 @@ absl::StatusOr<json> Service::ClosePool(const Principal& p, PoolId id) {
   return PoolJson(pool);
 }
 
+absl::StatusOr<std::shared_ptr<const std::vector<store::WorkTotals>>>
+Service::AcceptedWorkByPool(Tx& tx, absl::Time now) {
+  uint64_t generation = 0;
+  {
+    absl::MutexLock lock(&accepted_work_mu_);
+    if (accepted_work_ && now >= accepted_work_at_ &&
+        now - accepted_work_at_ < kAcceptedWorkTtl) {
+      return accepted_work_;
+    }
+    generation = accepted_work_generation_;
+  }
+  TS_ASSIGN_OR_RETURN(auto rows, tx.ListAcceptedWorkByPool());
+  auto fresh =
+      std::make_shared<const std::vector<store::WorkTotals>>(std::move(rows));
+  absl::MutexLock lock(&accepted_work_mu_);
+  // Work accepted while we read may be missing from `rows`: keep them only
+  // when nothing was accepted meanwhile.
+  if (generation == accepted_work_generation_) {
+    accepted_work_ = fresh;
+    accepted_work_at_ = now;
+  }
+  return fresh;
+}
+
+void Service::ForgetAcceptedWork() {
+  absl::MutexLock lock(&accepted_work_mu_);
+  ++accepted_work_generation_;
+  accepted_work_.reset();
+}
+
 absl::StatusOr<json> Service::ListPools(const Principal& p) {
   absl::Time now = clock_.Now();
   json out = json::array();
@@ -740,10 +770,10 @@ absl::StatusOr<json> Service::ListPools(const Principal& p) {
     // ---- Workforce: standing and allocation (issue 6)
     std::shared_ptr<internal::EligibilityMemo> eligibility;
     TS_ASSIGN_OR_RETURN(auto pools, tx.ListPools(std::nullopt));
-    TS_ASSIGN_OR_RETURN(auto accepted_by_pool, tx.ListAcceptedWorkByPool());
+    TS_ASSIGN_OR_RETURN(auto accepted_by_pool, AcceptedWorkByPool(tx, now));
     TS_ASSIGN_OR_RETURN(auto my_work, tx.ListAnnotatorWork(p.id));
     absl::flat_hash_map<int64_t, const store::WorkTotals*> accepted, mine_by;
-    for (const auto& w : accepted_by_pool) accepted[w.pool_id.value] = &w;
+    for (const auto& w : *accepted_by_pool) accepted[w.pool_id.value] = &w;
     for (const auto& w : my_work) mine_by[w.pool_id.value] = &w;
     absl::flat_hash_map<int64_t, bool> owned;
     for (const auto& pool : pools) {
@@ -1267,6 +1297,7 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
     out = SubmissionJson(*s, rounds);
     return absl::OkStatus();
   }));
+  ForgetAcceptedWork();  // an accept changes the pools' hourly estimates
   return out;
 }
 

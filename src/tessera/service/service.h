@@ -317,6 +317,20 @@ class Service {
     absl::Time cached_until;
   };
 
+  // ListPools' accepted work per pool (its hourly estimates). That read
+  // scans every accepted submission, so its result is kept for
+  // kAcceptedWorkTtl and dropped whenever this process accepts work
+  // (Review, DecideAppeal); other processes' accepts show within the TTL.
+  absl::StatusOr<std::shared_ptr<const std::vector<store::WorkTotals>>>
+  AcceptedWorkByPool(store::Tx& tx, absl::Time now);
+  void ForgetAcceptedWork();
+  static constexpr absl::Duration kAcceptedWorkTtl = absl::Seconds(10);
+  absl::Mutex accepted_work_mu_;
+  std::shared_ptr<const std::vector<store::WorkTotals>> accepted_work_
+      ABSL_GUARDED_BY(accepted_work_mu_);
+  absl::Time accepted_work_at_ ABSL_GUARDED_BY(accepted_work_mu_);
+  uint64_t accepted_work_generation_ ABSL_GUARDED_BY(accepted_work_mu_) = 0;
+
   store::Store& store_;
   const Clock& clock_;
   ServiceOptions options_;

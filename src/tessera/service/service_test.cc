@@ -1196,6 +1196,29 @@ json Cny(int64_t minor) {
   return {{"amount_minor", minor}, {"currency", "CNY"}};
 }
 
+// The pool list keeps accepted work per pool for a few seconds; an accept
+// in this process drops it at once (the clock does not move here).
+TEST_P(ServiceTest, PoolListHourlyEstimateFollowsAnAcceptAtOnce) {
+  TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal ann, NewUser("ann", {"annotator"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal rev, NewUser("rev", {"reviewer"}));
+  TS_ASSERT_OK_AND_ASSIGN(ProjectId project, NewProject(req, 10'000));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId pool, OpenBboxPool(req, project, 1));
+  TS_ASSERT_OK_AND_ASSIGN(json c, ClaimTask(ann, pool));
+  TS_ASSERT_OK(svc()
+                   .Submit(ann, ClaimIdOf(c),
+                           {{"result", BboxResult(10)}, {"active_seconds", 90}},
+                           "")
+                   .status());
+  TS_ASSERT_OK_AND_ASSIGN(json before, svc().ListPools(ann));
+  EXPECT_TRUE(PoolItem(before, pool)["hourly_estimate"].is_null());
+  TS_ASSERT_OK_AND_ASSIGN(SubmissionId id, LeaseReview(rev, pool));
+  TS_ASSERT_OK(svc().Review(rev, id, {{"verdict", "accept"}}).status());
+  TS_ASSERT_OK_AND_ASSIGN(json after, svc().ListPools(ann));
+  // 250 fen for 90 s of work: 10,000 fen an hour.
+  EXPECT_EQ(PoolItem(after, pool)["hourly_estimate"], Cny(10'000));
+}
+
 TEST_P(ServiceTest, EarningsPoolListAndStatsCountWorkPerPoolAndHour) {
   TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
   TS_ASSERT_OK_AND_ASSIGN(Principal ann, NewUser("ann", {"annotator"}));
