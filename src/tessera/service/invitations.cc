@@ -115,6 +115,9 @@ absl::StatusOr<json> Service::DecideInvitation(const Principal& p, int64_t id,
   json out;
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
     auto inv = tx.GetReviewerInvitation(id);
+    if (!inv.ok() && inv.status().code() != absl::StatusCode::kNotFound) {
+      return inv.status();
+    }
     // Someone else's invitation does not exist for the caller.
     if (!inv.ok() || inv->user_id != p.id) return NotFound("invitation");
     if (inv->state != "pending") {
