@@ -1254,36 +1254,19 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
     s->updated_at = now;
     if (next == SubmissionState::kAccepted) {
       s->first_pass = s->round == 1;
-      TS_ASSIGN_OR_RETURN(domain::Project project,
-                          tx.GetProject(pool.project_id));
-      TS_ASSIGN_OR_RETURN(
-          AccountId from,
-          tx.EnsureAccount(AccountKind::kProject, project.id.value,
-                           pool.price.currency));
-      TS_ASSIGN_OR_RETURN(int64_t balance, tx.Balance(from));
-      if (balance < pool.price.amount_minor) {
-        return FailedPrecondition(
-            "the project's budget cannot pay for this task; the requester "
-            "must add budget before work can be accepted");
-      }
       if (pool.price.amount_minor > 0) {
-        TS_ASSIGN_OR_RETURN(
-            AccountId to,
-            tx.EnsureAccount(AccountKind::kAnnotator, s->annotator_id.value,
-                             pool.price.currency));
-        std::vector<domain::LedgerEntry> journal(2);
-        journal[0].account_id = from;
-        journal[0].amount = {-pool.price.amount_minor, pool.price.currency};
-        journal[1].account_id = to;
-        journal[1].amount = pool.price;
-        for (auto& e : journal) {
-          e.kind = "task_payment";
-          e.submission_id = id;
-          e.memo = absl::StrCat("accepted submission ", id.value, " in pool ",
-                                pool.id.value);
-          e.created_at = now;
+        absl::StatusOr<int64_t> paid = internal::PayFromProjectBudget(
+            tx, pool.project_id, s->annotator_id, pool.price, "task_payment",
+            id,
+            absl::StrCat("accepted submission ", id.value, " in pool ",
+                         pool.id.value),
+            now);
+        if (paid.status().code() == absl::StatusCode::kFailedPrecondition) {
+          return FailedPrecondition(
+              "the project's budget cannot pay for this task; the requester "
+              "must add budget before work can be accepted");
         }
-        TS_RETURN_IF_ERROR(tx.InsertJournal(std::move(journal)).status());
+        TS_RETURN_IF_ERROR(paid.status());
       }
     }
     if (next == SubmissionState::kRejected) {
