@@ -24,6 +24,7 @@
 #include "tessera/base/status.h"
 #include "tessera/domain/workforce.h"
 #include "tessera/service/internal/access.h"
+#include "tessera/service/internal/views.h"
 #include "tessera/service/record_signing.h"
 #include "tessera/service/service.h"
 
@@ -124,34 +125,6 @@ json AppealJson(const store::AppealRow& a) {
            a.decision_note ? json(*a.decision_note) : json(nullptr)},
           {"created_at", Rfc3339(a.created_at)},
           {"decided_at", OptTime(a.decided_at)}};
-}
-
-json RoundView(const domain::Round& r) {
-  return {{"round", r.round},
-          {"result", ParseStored(r.result_json)},
-          {"active_seconds", r.active_seconds},
-          {"submitted_at", Rfc3339(r.submitted_at)},
-          {"verdict",
-           r.verdict ? json(domain::ToString(*r.verdict)) : json(nullptr)},
-          {"reviewer_id", r.reviewer_id ? json(r.reviewer_id->value) : json()},
-          {"comments", ParseStored(r.comments_json)},
-          {"reviewed_at", OptTime(r.reviewed_at)}};
-}
-
-json SubmissionView(const domain::Submission& s,
-                    const std::vector<domain::Round>& rounds) {
-  json rs = json::array();
-  for (const auto& r : rounds) rs.push_back(RoundView(r));
-  return {{"id", s.id.value},
-          {"task_id", s.task_id.value},
-          {"pool_id", s.pool_id.value},
-          {"annotator_id", s.annotator_id.value},
-          {"state", domain::ToString(s.state)},
-          {"round", s.round},
-          {"first_pass", s.first_pass},
-          {"created_at", Rfc3339(s.created_at)},
-          {"updated_at", Rfc3339(s.updated_at)},
-          {"rounds", rs}};
 }
 
 // Who rejected the submission: the reviewer of its latest reject verdict.
@@ -376,7 +349,8 @@ absl::StatusOr<json> Service::ListAppeals(const Principal& p,
       TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(s.id));
       TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(s.task_id));
       json j = AppealJson(a);
-      j["submission"] = SubmissionView(s, rounds);
+      j["submission"] =
+          internal::SubmissionJson(s, rounds, /*with_reviewers=*/true);
       j["task"] = {{"id", task.id.value},
                    {"pool_id", task.pool_id.value},
                    {"data", ParseStored(task.data_json)}};
@@ -472,7 +446,8 @@ absl::StatusOr<json> Service::DecideAppeal(const Principal& p,
     out = AppealJson(*a);
     TS_RETURN_IF_ERROR(Audit(tx, p.id, absl::StrCat("appeal.", decision),
                              "appeal", a->id, {{"state", "open"}}, out, now));
-    out["submission"] = SubmissionView(s, rounds);
+    out["submission"] =
+        internal::SubmissionJson(s, rounds, /*with_reviewers=*/true);
     out["payment"] = payment;
     return absl::OkStatus();
   }));

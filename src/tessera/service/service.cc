@@ -18,6 +18,7 @@
 #include "tessera/service/internal/access.h"
 #include "tessera/service/internal/dynamic_overlap.h"
 #include "tessera/service/internal/fairness.h"
+#include "tessera/service/internal/views.h"
 
 namespace tessera::service {
 namespace {
@@ -37,6 +38,7 @@ using internal::OwnedProject;
 using internal::ParseStored;
 using internal::PreannotationJson;
 using internal::RequireRole;
+using internal::SubmissionJson;
 using store::Tx;
 
 constexpr int kMaxRoundsLimit = 10;
@@ -100,34 +102,6 @@ json ClaimJson(const domain::Claim& c) {
           {"state", domain::ToString(c.state)},
           {"created_at", TimeJson(c.created_at)},
           {"expires_at", TimeJson(c.expires_at)}};
-}
-
-json RoundJson(const domain::Round& r) {
-  return {{"round", r.round},
-          {"result", ParseStored(r.result_json)},
-          {"active_seconds", r.active_seconds},
-          {"submitted_at", TimeJson(r.submitted_at)},
-          {"verdict",
-           r.verdict ? json(domain::ToString(*r.verdict)) : json(nullptr)},
-          {"comments", ParseStored(r.comments_json)},
-          {"reviewed_at", OptTimeJson(r.reviewed_at)}};
-}
-
-json SubmissionJson(const domain::Submission& s,
-                    const std::vector<domain::Round>& rounds) {
-  json rs = json::array();
-  for (const auto& r : rounds) rs.push_back(RoundJson(r));
-  return {{"id", s.id.value},
-          {"claim_id", s.claim_id.value},
-          {"task_id", s.task_id.value},
-          {"pool_id", s.pool_id.value},
-          {"annotator_id", s.annotator_id.value},
-          {"state", domain::ToString(s.state)},
-          {"round", s.round},
-          {"first_pass", s.first_pass},
-          {"created_at", TimeJson(s.created_at)},
-          {"updated_at", TimeJson(s.updated_at)},
-          {"rounds", rs}};
 }
 
 json EntryJson(const domain::LedgerEntry& e) {
@@ -225,6 +199,42 @@ absl::StatusOr<json> ParseTaskSpec(const json& body, absl::string_view field) {
 }
 
 }  // namespace
+
+namespace internal {
+
+json SubmissionJson(const domain::Submission& s,
+                    const std::vector<domain::Round>& rounds,
+                    bool with_reviewers) {
+  json rs = json::array();
+  for (const auto& r : rounds) {
+    json round = {{"round", r.round},
+                  {"result", ParseStored(r.result_json)},
+                  {"active_seconds", r.active_seconds},
+                  {"submitted_at", TimeJson(r.submitted_at)},
+                  {"verdict", r.verdict ? json(domain::ToString(*r.verdict))
+                                        : json(nullptr)},
+                  {"comments", ParseStored(r.comments_json)},
+                  {"reviewed_at", OptTimeJson(r.reviewed_at)}};
+    if (with_reviewers) {
+      round["reviewer_id"] =
+          r.reviewer_id ? json(r.reviewer_id->value) : json();
+    }
+    rs.push_back(std::move(round));
+  }
+  return {{"id", s.id.value},
+          {"claim_id", s.claim_id.value},
+          {"task_id", s.task_id.value},
+          {"pool_id", s.pool_id.value},
+          {"annotator_id", s.annotator_id.value},
+          {"state", domain::ToString(s.state)},
+          {"round", s.round},
+          {"first_pass", s.first_pass},
+          {"created_at", TimeJson(s.created_at)},
+          {"updated_at", TimeJson(s.updated_at)},
+          {"rounds", std::move(rs)}};
+}
+
+}  // namespace internal
 
 bool Principal::Has(Role r) const {
   return std::find(roles.begin(), roles.end(), r) != roles.end();
