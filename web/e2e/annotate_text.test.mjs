@@ -41,6 +41,8 @@ test("pairwise and rewrite by keyboard only", async () => {
   await page.keyboard.press("Control+Enter"); // nothing chosen yet: refused with a message
   await page.getByRole("alert").filter({ hasText: "Choose A, B or tie" }).waitFor();
   await page.keyboard.press("b");
+  // The key's effect shows on the next render: wait for it, then check.
+  await page.getByRole("button", { name: "B is better", pressed: true }).waitFor({ timeout: 5000 });
   assert.equal(await page.getByRole("button", { name: "B is better" }).getAttribute("aria-pressed"), "true");
   await page.keyboard.press("r");
   await page.keyboard.type("B answers the question; A does not.");

@@ -160,6 +160,7 @@ test("an annotator draws and labels two boxes and the API returns exactly them; 
   await rpage.getByRole("button", { name: "Add comment" }).click();
   const listed = rpage.getByRole("button", { name: "Comment on box 2: The light is cut off at the top" });
   await listed.click();
+  await rpage.getByRole("button", { name: "Comment on box 2: The light is cut off at the top", pressed: true }).waitFor({ timeout: 5000 });
   assert.equal(await listed.getAttribute("aria-pressed"), "true");
   await screenshot(rpage, "bbox-review");
   await rpage.getByRole("button", { name: /^Return for revision/ }).click();

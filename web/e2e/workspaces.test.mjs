@@ -63,6 +63,8 @@ test("classify: a label by hotkey", async () => {
   await page.getByRole("button", { name: `Start working: ${pool.name}` }).click();
   await page.getByRole("group", { name: "Label" }).waitFor();
   await page.keyboard.press("3");
+  // The key's effect shows on the next render: wait for it, then check.
+  await page.getByRole("button", { name: /negative/, pressed: true }).waitFor({ timeout: 5000 });
   assert.equal(await page.getByRole("button", { name: /negative/ }).getAttribute("aria-pressed"), "true");
   await screenshot(page, "workspace-classify-dark");
   await page.keyboard.press("Control+Enter");
