@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -157,6 +158,22 @@ class SqliteConn final : public SqlConn {
   // True when no transaction is open (SQLite's autocommit mode).
   bool InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
 
+  // Copies what it can of the WAL into the database file without waiting
+  // for (or blocking) readers and writers (SQLITE_CHECKPOINT_PASSIVE).
+  absl::Status CheckpointPassive() {
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                       nullptr, nullptr);
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY) return absl::OkStatus();
+    return SqliteError(rc, sqlite3_errmsg(db_), "wal checkpoint");
+  }
+
+  // Calls hook(arg, frames) after each commit with the WAL's size in frames
+  // (pages). Replaces SQLite's automatic checkpoint, which would otherwise
+  // run inside the commit that crosses its threshold.
+  void SetWalHook(int (*hook)(void*, sqlite3*, const char*, int), void* arg) {
+    sqlite3_wal_hook(db_, hook, arg);
+  }
+
  private:
   // Resets a statement and clears its bindings when a call ends.
   class StmtReset {
@@ -267,15 +284,19 @@ class SqliteDatabase final : public SqlDatabase {
  public:
   SqliteDatabase(const SqliteOptions& options,
                  std::unique_ptr<SqliteConn> writer,
+                 std::unique_ptr<SqliteConn> checkpointer,
                  std::vector<std::unique_ptr<SqliteConn>> readers)
       : max_batch_(options.max_batch),
         reader_count_(static_cast<int>(readers.size())),
         writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)),
         idle_readers_(std::move(readers)) {
     dialect_.name = "sqlite";
     dialect_.skip_locked = false;
+    writer_->SetWalHook(&SqliteDatabase::OnWalCommit, this);
     writer_thread_ = std::thread([this] { WriterLoop(); });
     writer_thread_id_ = writer_thread_.get_id();
+    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
   }
 
   ~SqliteDatabase() override { Close(); }
@@ -294,6 +315,8 @@ class SqliteDatabase final : public SqlDatabase {
       closed_ = true;  // wakes the writer, which drains the queue and exits
     }
     writer_thread_.join();
+    checkpoint_thread_.join();
+    checkpointer_.reset();
     absl::MutexLock lock(&mu_);
     // Readers in flight return their connection before it is closed.
     mu_.Await(absl::Condition(
@@ -351,6 +374,46 @@ class SqliteDatabase final : public SqlDatabase {
     TS_RETURN_IF_ERROR(conn->Exec("BEGIN", {}));
     TS_RETURN_IF_ERROR(fn(*conn));
     return conn->Exec("COMMIT", {});
+  }
+
+  // SQLite's wal hook on the writer connection, after every commit: asks the
+  // checkpoint thread to copy the WAL into the database once it holds
+  // kCheckpointFrames pages. The checkpoint (and, with durability full, its
+  // fsync of the database file) then runs beside the writer instead of
+  // inside the commit of whichever requests crossed the threshold, which
+  // waited for it. Should the WAL still grow past kWriterCheckpointFrames
+  // (the checkpoint thread cannot keep up, or is starved), the writer
+  // checkpoints itself, as SQLite would, to bound the file.
+  static int OnWalCommit(void* arg, sqlite3*, const char*, int frames) {
+    auto* self = static_cast<SqliteDatabase*>(arg);
+    if (frames >= kWriterCheckpointFrames) {
+      (void)self->writer_->CheckpointPassive();
+    } else if (frames >= kCheckpointFrames) {
+      absl::MutexLock lock(&self->mu_);
+      self->checkpoint_wanted_ = true;
+    }
+    return SQLITE_OK;
+  }
+
+  void CheckpointLoop() {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](SqliteDatabase* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+              return self->closed_ || self->checkpoint_wanted_;
+            },
+            this));
+        if (closed_) return;  // the last connection to close checkpoints
+        checkpoint_wanted_ = false;
+      }
+      absl::Status status = checkpointer_->CheckpointPassive();
+      if (!status.ok()) {
+        // Not fatal: the WAL keeps the data, and the writer checkpoints
+        // itself should the file keep growing.
+        std::cerr << "tessera sqlite: " << status << "\n";
+      }
+    }
   }
 
   void WriterLoop() {
@@ -458,11 +521,19 @@ class SqliteDatabase final : public SqlDatabase {
   absl::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<WriteJob*> queue_ ABSL_GUARDED_BY(mu_);
+  // SQLite's own default threshold for its automatic checkpoint (pages).
+  static constexpr int kCheckpointFrames = 1000;
+  static constexpr int kWriterCheckpointFrames = 20 * kCheckpointFrames;
+
+  bool checkpoint_wanted_ ABSL_GUARDED_BY(mu_) = false;
   // Used only by the writer thread (and by Close after joining it).
   std::unique_ptr<SqliteConn> writer_;
+  // Used only by the checkpoint thread (and by Close after joining it).
+  std::unique_ptr<SqliteConn> checkpointer_;
   std::vector<std::unique_ptr<SqliteConn>> idle_readers_ ABSL_GUARDED_BY(mu_);
   std::thread writer_thread_;
   std::thread::id writer_thread_id_;
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace
@@ -487,14 +558,16 @@ absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenSqlite(
     return absl::InternalError(
         absl::StrCat("sqlite: cannot switch ", options.path, " to WAL mode"));
   }
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConn> checkpointer,
+                      SqliteConn::Open(options, SQLITE_OPEN_READWRITE));
   std::vector<std::unique_ptr<SqliteConn>> readers;
   for (int i = 0; i < options.read_connections; ++i) {
     TS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConn> reader,
                         SqliteConn::Open(options, SQLITE_OPEN_READONLY));
     readers.push_back(std::move(reader));
   }
-  return std::make_unique<SqliteDatabase>(options, std::move(writer),
-                                          std::move(readers));
+  return std::make_unique<SqliteDatabase>(
+      options, std::move(writer), std::move(checkpointer), std::move(readers));
 }
 
 }  // namespace tessera::store::sqlite

@@ -485,6 +485,34 @@ TEST_F(SqliteDatabaseTest, CloseFinishesQueuedWrites) {
   EXPECT_GE(Count(*reopened), 1);
 }
 
+// The writer's commits do not checkpoint the WAL below 20,000 pages; a
+// thread beside the writer copies the WAL into the database file once it
+// holds 1,000. Without that thread the database file would stay at its first
+// few pages here, with every row only in the WAL.
+TEST_F(SqliteDatabaseTest, WalIsCheckpointedBesideTheWriter) {
+  auto db = Open(Durability::kNormal);
+  CreateItems(*db);
+  const std::string blob(40 << 10, 'x');  // 10 pages per transaction
+  constexpr int kTransactions = 300;      // ~3,000 pages, 12 MiB
+  for (int i = 0; i < kTransactions; ++i) {
+    ASSERT_TRUE(db->RunTransaction(TxMode::kWrite, [&](SqlConn& c) {
+                    return c.Exec("INSERT INTO items (name) VALUES (?)",
+                                  {absl::StrCat(i, blob)});
+                  }).ok());
+  }
+  // The checkpoint runs asynchronously: wait for the file to hold the rows
+  // (at least the WAL's first 1,000 pages, 4 MiB), bounded in time.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  uintmax_t size = 0;
+  while ((size = std::filesystem::file_size(path_)) < (4u << 20) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(size, 4u << 20);
+  EXPECT_EQ(Count(*db), kTransactions);
+}
+
 TEST_F(SqliteDatabaseTest, RejectsBadOptions) {
   SqliteOptions options;
   EXPECT_EQ(OpenSqlite(options).status().code(),
