@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <random>
 #include <thread>
 #include <utility>
 
@@ -73,9 +74,10 @@ struct Run {
 
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
-  Conn(Run& run, std::string token)
+  Conn(Run& run, std::string token, uint64_t seed)
       : run_(run),
         token_(std::move(token)),
+        rng_(seed),
         stream_(net::make_strand(run.ioc)),
         timer_(stream_.get_executor()) {}
 
@@ -100,6 +102,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void Begin() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       if (self->open_failed_) return self->Finish();
+      if (self->run_.options.think_ms > 0) return self->Pause(self->Think());
       self->BeginCycle();
     });
   }
@@ -190,6 +193,12 @@ class Conn : public std::enable_shared_from_this<Conn> {
         });
   }
 
+  // One think time: exponential with mean options.think_ms.
+  SteadyClock::duration Think() {
+    std::exponential_distribution<double> pause(1.0 / run_.options.think_ms);
+    return std::chrono::microseconds(static_cast<int64_t>(pause(rng_) * 1000));
+  }
+
   RequestStats& Current() { return step_ == 0 ? first_ : second_; }
 
   void OnIoError() {
@@ -242,10 +251,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       ++cycles_;
       cycle_.Add(Micros(now - cycle_start_));
     }
-    if (run_.options.think_ms > 0) {
-      return Pause(std::chrono::microseconds(
-          static_cast<int64_t>(run_.options.think_ms * 1000)));
-    }
+    if (run_.options.think_ms > 0) return Pause(Think());
     BeginCycle();
   }
 
@@ -261,6 +267,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   Run& run_;
   const std::string token_;
+  std::mt19937_64 rng_;
   beast::tcp_stream stream_;
   net::steady_timer timer_;
   beast::flat_buffer buffer_;
@@ -290,8 +297,8 @@ absl::StatusOr<HttpLoadResult> RunHttpLoad(const HttpLoadOptions& options) {
   const int n = static_cast<int>(options.tokens.size());
   std::vector<std::shared_ptr<Conn>> conns;
   conns.reserve(n);
-  for (const auto& token : options.tokens) {
-    conns.push_back(std::make_shared<Conn>(run, token));
+  for (size_t i = 0; i < options.tokens.size(); ++i) {
+    conns.push_back(std::make_shared<Conn>(run, options.tokens[i], i + 1));
   }
   auto guard = net::make_work_guard(run.ioc);
   std::vector<std::thread> threads;

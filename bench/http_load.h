@@ -28,8 +28,12 @@ struct HttpLoadOptions {
   double seconds = 10;              // measured window, after all connected
   int64_t max_cycles = 10'000'000;  // stop starting cycles after this many
   int threads = 1;                  // threads running the io_context
-  // Pause after each completed cycle (an annotator's "think time"); 0 = the
-  // next cycle starts at once (closed loop, saturating).
+  // Mean pause after each completed cycle (an annotator's "think time"); 0 =
+  // the next cycle starts at once (closed loop, saturating). Pauses are drawn
+  // from an exponential distribution with this mean (seeded per connection),
+  // and each connection's first cycle starts after one such pause, so the
+  // connections do not move in lock-step; a fixed pause would keep all of
+  // them in phase and send 1,000 claims at the same instant, every cycle.
   double think_ms = 0;
   double grace_seconds = 20;  // after the window, cut what is still open
 };

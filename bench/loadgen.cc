@@ -285,7 +285,7 @@ absl::StatusOr<PhaseRow> RunPhase(const Options& o, ServerProcess& server,
       absl::StrCat(
           "| ", label, " | ", r.connections, " | ",
           kind == CycleKind::kAnnotate ? "claim→submit" : "review-claim→review",
-          think_ms > 0 ? absl::StrCat(" (think ", think_ms, " ms)")
+          think_ms > 0 ? absl::StrCat(" (think ", think_ms, " ms exp.)")
                        : std::string(),
           " | ", Fmt(r.cycles_per_second, 0), " | ", P(r.first.latency), " | ",
           P(r.second.latency), " | ", Fmt(r.cycle.PercentileMs(0.99), 1), " | ",
