@@ -848,9 +848,13 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
                                                           PoolId pool_id) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
   absl::Time now = clock_.Now();
-  std::optional<ClaimResult> result;
+  // The transaction leaves the claim and the task's JSON here; the claim's
+  // JSON is built after the commit, off the SQLite writer's critical path.
+  std::optional<domain::Claim> claimed;
+  json task_out;
+  bool resumed = false;
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
-    result.reset();
+    claimed.reset();
     TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(pool_id));
     if (!ReleasedToWorkers(pool)) return NotFound("pool");
     if (auto reason = ClosedReason(pool, now)) {
@@ -860,10 +864,9 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
     if (active) {
       if (active->expires_at > now) {
         TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(active->task_id));
-        TS_ASSIGN_OR_RETURN(json task_json, ClaimedTaskJson(tx, task));
-        result = ClaimResult{
-            {{"claim", ClaimJson(*active)}, {"task", std::move(task_json)}},
-            true};
+        TS_ASSIGN_OR_RETURN(task_out, ClaimedTaskJson(tx, task));
+        claimed = *active;
+        resumed = true;
         return absl::OkStatus();
       }
       // The lease ran out and the sweeper has not seen it yet.
@@ -897,14 +900,16 @@ absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
     // ---- Workforce: standing and allocation (issue 6): why this claim.
     TS_RETURN_IF_ERROR(tx.SetClaimReason(claim.id, pick.reason.dump()));
     TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(*task_id));
-    TS_ASSIGN_OR_RETURN(json task_json, ClaimedTaskJson(tx, task));
+    TS_ASSIGN_OR_RETURN(task_out, ClaimedTaskJson(tx, task));
     TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.create", "claim", claim.id.value,
                              nullptr, {{"task_id", task_id->value}}, now));
-    result = ClaimResult{
-        {{"claim", ClaimJson(claim)}, {"task", std::move(task_json)}}, false};
+    claimed = std::move(claim);
+    resumed = false;
     return absl::OkStatus();
   }));
-  return result;
+  if (!claimed) return std::nullopt;
+  return ClaimResult{
+      {{"claim", ClaimJson(*claimed)}, {"task", std::move(task_out)}}, resumed};
 }
 
 absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
@@ -916,7 +921,11 @@ absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
   std::optional<int64_t> active_seconds = work.active_seconds;
   absl::Time now = clock_.Now();
   json out;
+  // A new submission's JSON is built after the commit, off the SQLite
+  // writer's critical path; a replay's inside (it is rare).
+  std::optional<std::pair<domain::Submission, domain::Round>> created;
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    created.reset();
     auto claim = tx.GetClaim(claim_id);
     if (!claim.ok() || claim->annotator_id != p.id) return NotFound("claim");
     if (claim->state == ClaimState::kSubmitted) {
@@ -969,9 +978,10 @@ absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
     TS_RETURN_IF_ERROR(Audit(tx, p.id, "submission.create", "submission",
                              s.id.value, {{"claim_id", claim_id.value}},
                              {{"state", "pending_review"}, {"round", 1}}, now));
-    out = SubmissionJson(s, {r});
+    created.emplace(std::move(s), std::move(r));
     return absl::OkStatus();
   }));
+  if (created) out = SubmissionJson(created->first, {created->second});
   return out;
 }
 
