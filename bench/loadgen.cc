@@ -47,7 +47,8 @@ struct Options {
   double review_seconds = 5;
   int64_t tasks = 200'000;
   int client_threads = 1;
-  double paced_think_ms = 500;  // extra paced run at the largest level
+  // Extra paced runs at the largest level, one per mean think time (ms).
+  std::vector<int64_t> paced_think_ms = {1000, 500, 250};
   int inproc_threads = 32;
   double inproc_seconds = 5;
   int64_t inproc_claim_only = 60'000;  // annotators for the claim-only run
@@ -356,10 +357,12 @@ absl::Status Matrix(const Options& o) {
   // Annotators who think between tasks: the largest level again, paced
   // below saturation, shows the latency of a loaded but not overloaded
   // server with that many open connections.
-  if (o.paced_think_ms > 0 && max_conns > 0) {
+  for (int64_t think_ms : o.paced_think_ms) {
+    if (think_ms <= 0 || max_conns == 0) continue;
     TS_RETURN_IF_ERROR(RunPhase(o, *server, CycleKind::kAnnotate, f.pool.value,
                                 Slice(f.annotators, max_conns), o.seconds,
-                                INT64_MAX, o.paced_think_ms, "http.md", label)
+                                INT64_MAX, static_cast<double>(think_ms),
+                                "http.md", label)
                            .status());
   }
   ServerProcess::Memory mem = server->ReadMemory();
@@ -490,8 +493,10 @@ int Main(int argc, char** argv) {
   matrix->add_option("--review-seconds", o.review_seconds,
                      "review window per level");
   matrix->add_option("--tasks", o.tasks, "tasks in the pool");
-  matrix->add_option("--paced-think-ms", o.paced_think_ms,
-                     "think time of the extra paced run (0: none)");
+  std::string paced = "1000,500,250";
+  matrix->add_option("--paced-think-ms", paced,
+                     "mean think times of the extra paced runs, e.g. "
+                     "1000,500,250 (0: none)");
   matrix->add_option("--inproc-threads", o.inproc_threads, "threads");
   matrix->add_option("--inproc-claim-only", o.inproc_claim_only,
                      "one-shot annotators (claims) for the claim-only run");
@@ -510,6 +515,7 @@ int Main(int argc, char** argv) {
   o.connections.clear();
   for (int64_t c : ParseList(connections)) o.connections.push_back(int(c));
   o.sizes = ParseList(sizes);
+  o.paced_think_ms = ParseList(paced);
   std::error_code ec;
   fs::create_directories(o.workdir, ec);
   if (!o.report_dir.empty()) fs::create_directories(o.report_dir, ec);
