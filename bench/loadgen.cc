@@ -292,7 +292,7 @@ absl::StatusOr<PhaseRow> RunPhase(const Options& o, ServerProcess& server,
           P(r.second.latency), " | ", Fmt(r.cycle.PercentileMs(0.99), 1), " | ",
           split, " | ", errors, " | ", Fmt(server_cores, 2), " / ",
           Fmt(client_cores, 2), " / ", Fmt(machine_cores, 2), " | ",
-          Fmt(Mib(mem.rss_kib), 0), " |"));
+          Fmt(Mib(mem.rss_kib), 0), " / ", Fmt(Mib(mem.anon_kib), 0), " |"));
   if (!r.sample_error.empty())
     Log(absl::StrCat("sample error: ", r.sample_error));
   Log(absl::StrCat(label, ": ", Fmt(r.cycles_per_second, 0), " cycles/s, ",

@@ -123,7 +123,7 @@ cat <<EOF2
 
 Latencies in ms (p50 / p99 / max). Server split = mean ms of: first route's handler / second route's handler / store write transaction / store read transaction, from the server's /metrics (handler time includes waiting for a worker thread; store time includes waiting for the writer). CPU = cores busy during the window: the tessera server / the load generator / the whole machine (the rest is PostgreSQL, the kernel, and anyone else on the machine); the window includes the grace time of a slow run, so treat it as approximate.
 
-| backend | conns | cycle | cycles/s | first request | second request | cycle p99 | server split (ms) | errors | CPU server / client / machine | server RSS MiB |
+| backend | conns | cycle | cycles/s | first request | second request | cycle p99 | server split (ms) | errors | CPU server / client / machine | server RSS / anon MiB |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 $(rows http.md)
 
@@ -150,7 +150,7 @@ if [[ -n "${WORKER_THREADS}" ]]; then
 
 ### Handler threads at 1,000 connections (\`[server] worker_threads\`: ${WORKER_THREADS})
 
-| backend, workers | conns | cycle | cycles/s | first request | second request | cycle p99 | server split (ms) | errors | CPU server / client / machine | server RSS MiB |
+| backend, workers | conns | cycle | cycles/s | first request | second request | cycle p99 | server split (ms) | errors | CPU server / client / machine | server RSS / anon MiB |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 $(rows workers/http.md)
 EOF2

@@ -123,6 +123,7 @@ ServerProcess::Memory ServerProcess::ReadMemory() const {
     };
     field("VmRSS:", m.rss_kib);
     field("VmHWM:", m.hwm_kib);
+    field("RssAnon:", m.anon_kib);
   }
   return m;
 }

@@ -36,10 +36,13 @@ class ServerProcess {
   // Exit description once stopped, e.g. "exit 0" or "signal 9".
   const std::string& exit_description() const { return exit_; }
 
-  // VmRSS and VmHWM of the process in KiB (0 when unreadable).
+  // VmRSS, VmHWM and RssAnon of the process in KiB (0 when unreadable).
+  // RssAnon leaves out the mapped libraries (OpenCV and what it links pull
+  // in ~40 MiB of shared, clean pages at start-up).
   struct Memory {
     int64_t rss_kib = 0;
     int64_t hwm_kib = 0;
+    int64_t anon_kib = 0;
   };
   Memory ReadMemory() const;
   // User + system CPU seconds the process has used so far.
