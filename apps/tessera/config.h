@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tessera/domain/standing.h"
 
 namespace tessera::app {
 
@@ -28,18 +29,26 @@ struct Config {
   // [jobs]
   int lease_sweep_seconds = 5;
   int aggregate_interval_seconds = 60;  // 0 disables quality aggregation
+  int floor_interval_seconds = 600;     // 0 disables hourly-floor settlement
+  // [standing] (score, tiers) and [allocation] (comeback limit, scarcity):
+  // one domain::StandingPolicy, validated by domain::ValidateStandingPolicy.
+  domain::StandingPolicy standing;
+  // [records]
+  std::string record_issuer = "tessera";
   // [auth]
   int token_ttl_hours = 24;
   // [log]
   std::string log_level = "info";
 };
 
-// Applies the TOML file at `path` over `config`. Unknown keys are errors that
-// name the file and key.
+// Applies the TOML file at `path` over `config`. Unknown keys, values of the
+// wrong type and values out of range are errors that name the file, section
+// and key; on error `config` may be partly changed.
 absl::Status ApplyConfigFile(const std::string& path, Config& config);
 // Applies TESSERA_* environment variables (TESSERA_DB, TESSERA_LISTEN,
 // TESSERA_MEDIA, TESSERA_WEB, TESSERA_DURABILITY, TESSERA_LOG_LEVEL,
-// TESSERA_LEASE_SWEEP_SECONDS, TESSERA_AGGREGATE_INTERVAL_SECONDS).
+// TESSERA_LEASE_SWEEP_SECONDS, TESSERA_AGGREGATE_INTERVAL_SECONDS,
+// TESSERA_FLOOR_INTERVAL_SECONDS).
 absl::Status ApplyEnvironment(Config& config);
 // The web app folder to serve when none is configured: `<exe_dir>/web` when
 // it holds an index.html, else "" (the built-in landing page).

@@ -126,6 +126,14 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config& config) {
   return s;
 }
 
+// The service's options and settings from the configuration.
+service::ServiceOptions ServiceOptionsFrom(const Config& config) {
+  service::ServiceOptions o;
+  o.token_ttl = absl::Hours(config.token_ttl_hours);
+  o.record_issuer = config.record_issuer;
+  return o;
+}
+
 void SetLogLevel(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
@@ -140,9 +148,8 @@ int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
   if (!opened.ok()) return Fail(opened.status());
   TimedStore store(std::move(*opened), metrics);
   RealClock clock;
-  service::ServiceOptions service_options;
-  service_options.token_ttl = absl::Hours(config.token_ttl_hours);
-  service::Service service(store, clock, service_options);
+  service::Service service(store, clock, ServiceOptionsFrom(config));
+  service.SetStandingPolicy(config.standing);
 
   std::string media_root = config.media_root;
   if (demo) {
@@ -203,6 +210,7 @@ int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
   job_options.sweep_interval = absl::Seconds(config.lease_sweep_seconds);
   job_options.aggregate_interval =
       absl::Seconds(config.aggregate_interval_seconds);
+  job_options.floor_interval = absl::Seconds(config.floor_interval_seconds);
   jobs::Runner runner(service, job_options, [](const absl::Status& s) {
     spdlog::warn("background job failed: {}", std::string(s.message()));
   });
@@ -237,7 +245,7 @@ int UserAdd(const Config& config, const std::string& username,
   auto opened = OpenStore(config);
   if (!opened.ok()) return Fail(opened.status());
   RealClock clock;
-  service::Service service(**opened, clock);
+  service::Service service(**opened, clock, ServiceOptionsFrom(config));
   auto user = service.CreateUser(
       std::nullopt,
       {{"username", username}, {"password", password}, {"roles", roles}});
@@ -265,7 +273,8 @@ int Demo(const Config& config, const std::string& demo_dir_hint,
   auto opened = OpenStore(config);
   if (!opened.ok()) return Fail(opened.status());
   RealClock clock;
-  service::Service service(**opened, clock);
+  service::Service service(**opened, clock, ServiceOptionsFrom(config));
+  service.SetStandingPolicy(config.standing);
   absl::Status s = cli::SeedDemo(service, dir, std::cout);
   if (!s.ok()) return Fail(s);
   return kExitOk;
@@ -277,7 +286,8 @@ int WithService(const Config& config, Fn fn) {
   auto opened = OpenStore(config);
   if (!opened.ok()) return Fail(opened.status());
   RealClock clock;
-  service::Service service(**opened, clock);
+  service::Service service(**opened, clock, ServiceOptionsFrom(config));
+  service.SetStandingPolicy(config.standing);
   int rc = fn(service);
   (*opened)->Close();
   return rc;
@@ -512,10 +522,25 @@ int Main(int argc, char** argv) {
                        "tessera: most annotators per task (default 5)");
   simulate->add_flag("--json", simulate_options.json,
                      "print one JSON object instead of a summary");
+  std::string simulate_config;
+  simulate
+      ->add_option("--config", simulate_config,
+                   "TOML config file: its [standing] and [allocation] "
+                   "settings apply (the rest is ignored)")
+      ->check(CLI::ExistingFile);
   // Runs during parse (before the other commands' dispatch): the simulation
-  // needs no config, only a fresh SQLite file per run.
+  // needs no database, only a fresh SQLite file per run.
   std::optional<int> simulate_rc;
   simulate->callback([&] {
+    if (!simulate_config.empty()) {
+      Config sim_config;
+      if (absl::Status s = ApplyConfigFile(simulate_config, sim_config);
+          !s.ok()) {
+        simulate_rc = Fail(s);
+        return;
+      }
+      simulate_options.standing = sim_config.standing;
+    }
     simulate_rc = cli::RunSimulate(
         simulate_options,
         [](const std::string& path)

@@ -79,6 +79,9 @@ TEST_F(SimulateEndToEndTest, ReportHasEveryKeyAndStaysInBudget) {
                           "newcomers_good",
                           "newcomers_promoted",
                           "newcomers_not_promoted",
+                          "newcomers_good_below_bar",
+                          "newcomers_good_below_bar_promoted",
+                          "aggregations",
                           "median_tasks_to_promotion",
                           "steps",
                           "idle_steps",
@@ -97,6 +100,8 @@ TEST_F(SimulateEndToEndTest, ReportHasEveryKeyAndStaysInBudget) {
   EXPECT_EQ(j["newcomers_good"].get<int64_t>(),
             j["newcomers_promoted"].get<int64_t>() +
                 static_cast<int64_t>(j["newcomers_not_promoted"].size()));
+  // The server's aggregation job ran as the clock advanced (once a minute).
+  EXPECT_GT(j["aggregations"].get<int64_t>(), 0);
   EXPECT_TRUE(Leftovers().empty());
 
   Json u = Simulate("uniform", 7, 900);
@@ -125,6 +130,32 @@ TEST_F(SimulateEndToEndTest, TesseraAtLeastAsAccurateAsUniformAtEqualBudget) {
   EXPECT_LE(t["labels"].get<int64_t>(), u["labels"].get<int64_t>());
   EXPECT_GE(t["accuracy"].get<double>(), u["accuracy"].get<double>())
       << "tessera " << t.dump() << "\nuniform " << u.dump();
+}
+
+TEST_F(SimulateEndToEndTest, ConfigFileStandingSettingsApply) {
+  // No volume or score needed and gold checks never counted: every good
+  // newcomer is a quality contributor after their first answer.
+  const std::string easy = Write("easy.toml",
+                                 "[standing]\ncontributor_min_reviewed = 0\n"
+                                 "quality_min_reviewed = 0\n"
+                                 "quality_min_score = 0\n"
+                                 "quality_gold_checks = 1000\n");
+  Result r = Run({"simulate", "--workers", "30", "--tasks", "300", "--budget",
+                  "900", "--seed", "7", "--json", "--config", easy});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j = Json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  ASSERT_GT(j["newcomers_good"].get<int>(), 0);
+  EXPECT_EQ(j["newcomers_promoted"], j["newcomers_good"]);
+  EXPECT_EQ(j["median_tasks_to_promotion"], 1);
+
+  const std::string bad =
+      Write("bad.toml", "[standing]\nquality_min_score = 2\n");
+  r = Run({"simulate", "--tasks", "10", "--config", bad});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("[standing] quality_min_score must be in [0, 1], got 2"));
 }
 
 TEST_F(SimulateEndToEndTest, BadOptionsNameTheField) {

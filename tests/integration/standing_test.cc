@@ -1,6 +1,7 @@
 // Standing and allocation over HTTP: claim 403 with the eligibility
 // reasons, project blocks, the standing JSON shape, claim reasons, and that
 // gold answers never reach annotators.
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -193,6 +194,57 @@ TEST_P(IntegrationTest, StandingShapeAndGoldSecrecy) {
                          403, std::nullopt));
   EXPECT_TRUE(
       IsApiError(req.Get("/api/v1/users/999999/standing"), 404, std::nullopt));
+}
+
+// The [standing] and [records] settings of the server's config file are what
+// GET /me/standing and GET /me/record report and apply: a second server on
+// the same database, started with other tier thresholds, tiers the same
+// annotator differently.
+TEST_P(IntegrationTest, StandingThresholdsAndIssuerFromTheConfigFile) {
+  {
+    std::ofstream config(config_file_, std::ios::app);
+    config << "\n[standing]\ncontributor_min_reviewed = 0\n"
+              "quality_min_reviewed = 0\nquality_min_score = 0.6\n"
+              "reviewer_min_score = 0.75\n"
+              "\n[records]\nissuer = \"annotate.example.org\"\n";
+  }
+  ServerProcess* second = StartServer();
+  ASSERT_NE(second, nullptr);
+  ApiClient ann = CreateUser("ann", {"annotator"});
+  ApiClient ann2(second->port(), ann.token());
+
+  // Defaults on the first server: a new annotator (score 0.67) is a
+  // newcomer, 0.67 < 0.8.
+  auto before = ann.Get("/api/v1/me/standing");
+  ASSERT_EQ(before.status, 200) << before.Describe();
+  EXPECT_EQ(before.body["tiers"][2]["tier"], "quality_contributor");
+  EXPECT_EQ(before.body["tiers"][2]["min_score"], 0.8);
+  EXPECT_EQ(before.body["tiers"][2]["min_reviewed"], 30);
+  EXPECT_EQ(before.body["overall"]["tier"], "newcomer");
+
+  // The configured thresholds: 0.67 >= 0.6 with no minimum volume.
+  auto after = ann2.Get("/api/v1/me/standing");
+  ASSERT_EQ(after.status, 200) << after.Describe();
+  const json& tiers = after.body["tiers"];
+  ASSERT_EQ(tiers.size(), 4u);
+  EXPECT_EQ(tiers[1]["min_reviewed"], 0);
+  EXPECT_EQ(tiers[2]["min_score"], 0.6);
+  EXPECT_EQ(tiers[2]["min_reviewed"], 0);
+  EXPECT_EQ(tiers[3]["min_score"], 0.75);
+  EXPECT_NEAR(after.body["overall"]["score"].get<double>(), 0.67, 0.005);
+  EXPECT_EQ(after.body["overall"]["tier"], "quality_contributor");
+  bool hint = false;
+  for (const json& h : after.body["overall"]["hints"]) {
+    hint = hint || h == "score 0.67 < 0.75 needed for reviewer eligible";
+  }
+  EXPECT_TRUE(hint) << after.body["overall"]["hints"].dump();
+
+  auto record = ann.Get("/api/v1/me/record");
+  ASSERT_EQ(record.status, 200) << record.Describe();
+  EXPECT_EQ(record.body["record"]["issuer"], "tessera");
+  auto record2 = ann2.Get("/api/v1/me/record");
+  ASSERT_EQ(record2.status, 200) << record2.Describe();
+  EXPECT_EQ(record2.body["record"]["issuer"], "annotate.example.org");
 }
 
 }  // namespace

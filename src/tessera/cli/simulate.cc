@@ -20,6 +20,7 @@
 #include "tessera/base/clock.h"
 #include "tessera/base/money.h"
 #include "tessera/base/status.h"
+#include "tessera/domain/standing.h"
 #include "tessera/domain/types.h"
 #include "tessera/domain/workforce.h"
 #include "tessera/service/service.h"
@@ -47,14 +48,26 @@ struct Worker {
   std::optional<int64_t> promoted_after;  // labels when quality contributor
 };
 
+// A worker's hidden accuracy on class `c`: its confusion matrix's diagonal.
+double ClassAccuracy(const Worker& w, int k, int c) {
+  const size_t at = static_cast<size_t>(c) * k + c;
+  return w.cumulative[at] - (c > 0 ? w.cumulative[at - 1] : 0.0);
+}
+
 // A worker's hidden accuracy: the mean of its confusion matrix's diagonal.
 double HiddenAccuracy(const Worker& w, int k) {
   double sum = 0;
-  for (int c = 0; c < k; ++c) {
-    const size_t at = static_cast<size_t>(c) * k + c;
-    sum += w.cumulative[at] - (c > 0 ? w.cumulative[at - 1] : 0.0);
-  }
+  for (int c = 0; c < k; ++c) sum += ClassAccuracy(w, k, c);
   return sum / k;
+}
+
+// The share of the pool's tasks (true class ~ `prior`) a worker answers
+// right: what its gold checks measure, and so what the tier's bar is about.
+double AccuracyOnTasks(const Worker& w, int k,
+                       const std::vector<double>& prior) {
+  double sum = 0;
+  for (int c = 0; c < k; ++c) sum += prior[c] * ClassAccuracy(w, k, c);
+  return sum;
 }
 
 // A Dirichlet(1) draw of size n: normalised exponentials.
@@ -206,6 +219,7 @@ absl::Status CheckOptions(const SimulateOptions& o) {
   if (o.policy != "uniform" && o.policy != "tessera") {
     return InvalidField("policy", "must be uniform or tessera");
   }
+  TS_RETURN_IF_ERROR(domain::ValidateStandingPolicy(o.standing));
   return absl::OkStatus();
 }
 
@@ -260,6 +274,7 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
                       factory(dir.path() + "/simulate.db"));
   FakeClock clock;
   service::Service svc(*store, clock);
+  svc.SetStandingPolicy(options.standing);
 
   TS_ASSIGN_OR_RETURN(
       Principal owner,
@@ -353,7 +368,17 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
               return workers[a].arrives_at < workers[b].arrives_at ||
                      (workers[a].arrives_at == workers[b].arrives_at && a < b);
             });
+  // The server's aggregation job (`[jobs] aggregate_interval_seconds`,
+  // default 60): standing's agreement factor reads these snapshots.
+  const absl::Duration aggregate_every = absl::Seconds(60);
+  absl::Time next_aggregate = clock.Now() + aggregate_every;
+  int64_t aggregations = 0;
   while (bought < budget) {
+    if (clock.Now() >= next_aggregate) {
+      TS_ASSIGN_OR_RETURN(int written, svc.AggregateStalePools());
+      aggregations += written;
+      next_aggregate = clock.Now() + aggregate_every;
+    }
     while (arrived_newcomers < pending_newcomers.size() &&
            workers[pending_newcomers[arrived_newcomers]].arrives_at <= bought) {
       present.push_back(
@@ -456,7 +481,12 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
   }
 
   clock.Advance(absl::Minutes(1));  // past the standing cache's lifetime
-  int newcomers_good = 0, promoted = 0;
+  // "Good newcomer" means what the tier asks for: a newcomer of the good type
+  // whose accuracy on the pool's tasks reaches the tier's gold-accuracy bar.
+  // The good type's accuracy is drawn around 0.85, so a few fall below the
+  // bar: they are reported apart (whether promoted or not), not counted.
+  const double bar = options.standing.quality_min_gold_accuracy;
+  int newcomers_good = 0, promoted = 0, below_bar = 0, below_bar_promoted = 0;
   std::vector<int64_t> to_promotion;
   // Good newcomers who did not get there, with what they had the chance to
   // do: the answers they gave and the labels bought before they arrived.
@@ -464,7 +494,7 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
   for (size_t i = 0; i < arrived_newcomers; ++i) {
     Worker& w = workers[pending_newcomers[i]];
     if (w.type != kGoodType) continue;
-    ++newcomers_good;
+    const double on_tasks = AccuracyOnTasks(w, k, prior);
     if (!w.promoted_after) {
       // Standing is cached for a few seconds of the clock: the last answers'
       // promotion shows only now.
@@ -472,19 +502,35 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
                           svc.UserStanding(owner, w.principal.id));
       if (AtLeastQualityContributor(TierOf(standing))) {
         w.promoted_after = w.labels;
-      } else {
+      } else if (on_tasks >= bar) {
         const json& overall = standing.contains("overall")
                                   ? standing["overall"]
                                   : static_cast<const json&>(standing);
+        json factors = json::object();
+        for (const json& f : overall.value("factors", json::array())) {
+          factors[f.value("name", "")] = {
+              {"count", f.value("count", 0.0)},
+              {"successes", f.value("successes", 0.0)},
+              {"value", f.value("value", 0.0)}};
+        }
         not_promoted.push_back(
             {{"labels", w.labels},
              {"arrived_after_labels", w.arrives_at},
              {"hidden_accuracy", HiddenAccuracy(w, k)},
+             {"accuracy_on_tasks", on_tasks},
              {"tier", TierOf(standing)},
              {"score", overall.value("score", 0.0)},
+             {"gold_accuracy_upper", overall.value("gold_accuracy_upper", 1.0)},
+             {"factors", std::move(factors)},
              {"hints", overall.value("hints", json::array())}});
       }
     }
+    if (on_tasks < bar) {
+      ++below_bar;
+      if (w.promoted_after) ++below_bar_promoted;
+      continue;
+    }
+    ++newcomers_good;
     if (w.promoted_after) {
       ++promoted;
       to_promotion.push_back(*w.promoted_after);
@@ -520,6 +566,9 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
       {"newcomers_promoted", promoted},
       {"median_tasks_to_promotion", median},
       {"newcomers_not_promoted", std::move(not_promoted)},
+      {"newcomers_good_below_bar", below_bar},
+      {"newcomers_good_below_bar_promoted", below_bar_promoted},
+      {"aggregations", aggregations},
       {"steps", steps},
       {"idle_steps", idle_steps},
       {"seconds", absl::ToDoubleSeconds(absl::Now() - started)}};

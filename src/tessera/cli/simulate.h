@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "tessera/domain/standing.h"
 #include "tessera/store/store.h"
 
 namespace tessera::cli {
@@ -29,6 +30,9 @@ struct SimulateOptions {
   // Stop after this many consecutive steps in which no worker could get a
   // task (the pool has work only some workers may not take).
   int max_idle_steps = 0;  // 0 = 20 x workers
+  // The service's standing and allocation settings (a server's [standing]
+  // and [allocation]); the tier's gold bar also defines a good newcomer.
+  domain::StandingPolicy standing;
 };
 
 // Opens a fresh, migrated store in the file at `path` (the composition root
@@ -43,9 +47,13 @@ using SimulationStoreFactory =
 //    "overlap": k (uniform) | {"min", "max", "confidence"} (tessera),
 //    "gold_tasks", "accuracy", "labels", "gold_labels", "cost": Money,
 //    "tasks_labelled", "labels_per_task", "method",
-//    "newcomers", "newcomers_good", "newcomers_promoted",
+//    "newcomers", "newcomers_good" (good type, accuracy on the tasks at
+//    least the tier's gold bar), "newcomers_promoted",
 //    "median_tasks_to_promotion" (null when none was promoted),
-//    "steps", "idle_steps", "seconds"}
+//    "newcomers_not_promoted" (their records),
+//    "newcomers_good_below_bar", "newcomers_good_below_bar_promoted" (good
+//    type below the bar), "aggregations" (snapshots by the emulated
+//    aggregation job), "steps", "idle_steps", "seconds"}
 // Deterministic for a seed except "seconds". kInvalidArgument (field named)
 // for bad options.
 absl::StatusOr<nlohmann::json> Simulate(const SimulateOptions& options,

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tessera/base/status.h"
 
 namespace tessera::domain {
 namespace {
@@ -47,7 +48,113 @@ double Smooth(const BetaPrior& prior, const Sums& s) {
 
 std::string Num(double v) { return absl::StrFormat("%.2f", v); }
 
+double AgreementOf(const Standing& s) {
+  for (const StandingFactor& f : s.factors) {
+    if (f.name == "agreement") return f.smoothed;
+  }
+  return 0;
+}
+
 }  // namespace
+
+absl::Status ValidateStandingPolicy(const StandingPolicy& p) {
+  auto bad = [](const char* field, double got, absl::string_view must) {
+    return InvalidField(field, absl::StrCat("must be ", must, ", got ", got));
+  };
+  auto unit = [&](const char* field, double v) -> absl::Status {
+    if (!(v >= 0 && v <= 1)) return bad(field, v, "in [0, 1]");
+    return absl::OkStatus();
+  };
+  auto positive = [&](const char* field, double v) -> absl::Status {
+    if (!(v > 0 && std::isfinite(v))) return bad(field, v, "more than 0");
+    return absl::OkStatus();
+  };
+  auto prior = [&](const char* field, const BetaPrior& b) -> absl::Status {
+    if (!(b.alpha > 0 && b.beta > 0 && std::isfinite(b.alpha) &&
+          std::isfinite(b.beta))) {
+      return InvalidField(
+          field, absl::StrCat("must be [alpha, beta] with both more than 0, "
+                              "got [",
+                              b.alpha, ", ", b.beta, "]"));
+    }
+    return absl::OkStatus();
+  };
+  auto at_least = [&](const char* field, double v, double min,
+                      absl::string_view what) -> absl::Status {
+    if (!(v >= min)) return bad(field, v, absl::StrCat("at least ", what));
+    return absl::OkStatus();
+  };
+  if (!(p.half_life > absl::ZeroDuration()) ||
+      p.half_life == absl::InfiniteDuration()) {
+    return InvalidField("half_life", "must be more than 0");
+  }
+  if (!(p.comeback_window > absl::ZeroDuration()) ||
+      p.comeback_window == absl::InfiniteDuration()) {
+    return InvalidField("comeback_window", "must be more than 0");
+  }
+  for (absl::Status s : {
+           prior("gold_prior", p.gold_prior),
+           prior("first_pass_prior", p.first_pass_prior),
+           at_least("rounds_prior_mean", p.rounds_prior_mean, 1, "1"),
+           positive("rounds_prior_mean", p.rounds_prior_mean),
+           positive("rounds_prior_weight", p.rounds_prior_weight),
+           prior("rejection_prior", p.rejection_prior),
+           prior("agreement_prior", p.agreement_prior),
+           positive("volume_scale", p.volume_scale),
+           unit("gold_weight", p.gold_weight),
+           unit("first_pass_weight", p.first_pass_weight),
+           unit("rounds_weight", p.rounds_weight),
+           unit("rejection_weight", p.rejection_weight),
+           unit("agreement_weight", p.agreement_weight),
+           unit("volume_weight", p.volume_weight),
+       }) {
+    TS_RETURN_IF_ERROR(s);
+  }
+  const double sum = p.gold_weight + p.first_pass_weight + p.rounds_weight +
+                     p.rejection_weight + p.agreement_weight + p.volume_weight;
+  if (std::abs(sum - 1) > 1e-6) {
+    return InvalidField("weights",
+                        absl::StrCat("the six weights (gold_weight, "
+                                     "first_pass_weight, rounds_weight, "
+                                     "rejection_weight, agreement_weight, "
+                                     "volume_weight) must sum to 1, got ",
+                                     sum));
+  }
+  for (absl::Status s : {
+           at_least("contributor_min_reviewed", p.contributor_min_reviewed, 0,
+                    "0"),
+           unit("quality_min_score", p.quality_min_score),
+           at_least("quality_min_reviewed", p.quality_min_reviewed,
+                    p.contributor_min_reviewed,
+                    absl::StrCat("contributor_min_reviewed (",
+                                 p.contributor_min_reviewed, ")")),
+           unit("quality_min_gold_accuracy", p.quality_min_gold_accuracy),
+           at_least("quality_gold_checks", p.quality_gold_checks, 0, "0"),
+           at_least("gold_bound_z", p.gold_bound_z, 0, "0"),
+           unit("reviewer_min_score", p.reviewer_min_score),
+           at_least(
+               "reviewer_min_score", p.reviewer_min_score, p.quality_min_score,
+               absl::StrCat("quality_min_score (", p.quality_min_score, ")")),
+           at_least("reviewer_min_reviewed", p.reviewer_min_reviewed,
+                    p.quality_min_reviewed,
+                    absl::StrCat("quality_min_reviewed (",
+                                 p.quality_min_reviewed, ")")),
+           unit("comeback_share", p.comeback_share),
+           at_least("comeback_min_reviewed", p.comeback_min_reviewed, 1, "1"),
+           unit("scarce_open_share", p.scarce_open_share),
+           unit("verify_gold_rate", p.verify_gold_rate),
+           at_least("verify_gold_checks", p.verify_gold_checks, 0, "0"),
+           unit("verify_min_agreement", p.verify_min_agreement),
+           at_least("scarce_price_minor",
+                    static_cast<double>(p.scarce_price_minor), 0, "0"),
+       }) {
+    TS_RETURN_IF_ERROR(s);
+  }
+  if (!std::isfinite(p.gold_bound_z)) {
+    return bad("gold_bound_z", p.gold_bound_z, "finite");
+  }
+  return absl::OkStatus();
+}
 
 double DecayWeight(absl::Time at, absl::Time now, const StandingPolicy& p) {
   absl::Duration age = std::max(absl::ZeroDuration(), now - at);
@@ -134,6 +241,20 @@ Tier TierFor(double score, int64_t reviewed, int64_t gold_checks,
   return Tier::kNewcomer;
 }
 
+bool VerificationDue(const Standing& s, const StandingPolicy& p) {
+  if (p.verify_gold_rate <= 0 || s.tier >= Tier::kQualityContributor ||
+      s.reviewed < p.quality_min_reviewed ||
+      s.gold_checks >= p.verify_gold_checks) {
+    return false;
+  }
+  for (const StandingFactor& f : s.factors) {
+    if (f.name == "agreement") {
+      return f.count > 0 && f.smoothed >= p.verify_min_agreement;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> StandingHints(const Standing& s,
                                        const StandingPolicy& p) {
   std::vector<std::string> out;
@@ -169,6 +290,14 @@ std::vector<std::string> StandingHints(const Standing& s,
     more(p.reviewer_min_reviewed, "reviewer eligible");
     score(p.reviewer_min_score, "reviewer eligible");
     gold("reviewer eligible");
+  }
+  if (VerificationDue(s, p)) {
+    out.push_back(absl::StrCat(
+        "your answers agree with the inferred labels (", Num(AgreementOf(s)),
+        ") but your gold record is short: pools with gold checks check ",
+        std::llround(p.verify_gold_rate * 100),
+        "% of your tasks until you have ", p.verify_gold_checks, " checks (",
+        s.gold_checks, " so far)"));
   }
   if (s.tier < Tier::kReviewerEligible) {
     // The factor with the most room to add to the score.

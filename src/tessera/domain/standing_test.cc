@@ -2,7 +2,10 @@
 // gold grading.
 #include "tessera/domain/standing.h"
 
+#include <cmath>
+
 #include "gtest/gtest.h"
+#include "tessera/base/status.h"
 
 namespace tessera::domain {
 namespace {
@@ -131,6 +134,108 @@ TEST(StandingTest, TierThresholds) {
   EXPECT_EQ(TierFor(0.85, 30, 4, 0.1, p), Tier::kQualityContributor);
   EXPECT_EQ(TierFor(0.9, 100, 5, 0.8, p), Tier::kReviewerEligible);
   EXPECT_EQ(TierFor(0.89, 100, 5, 0.8, p), Tier::kQualityContributor);
+}
+
+TEST(StandingTest, ValidatePolicy) {
+  EXPECT_TRUE(ValidateStandingPolicy(StandingPolicy{}).ok());
+  auto field_of = [](const StandingPolicy& p) {
+    absl::Status s = ValidateStandingPolicy(p);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    return FieldOf(s).value_or("");
+  };
+  StandingPolicy p;
+  p.quality_min_score = 1.5;
+  EXPECT_EQ(field_of(p), "quality_min_score");
+  p = {};
+  p.reviewer_min_score = 0.75;  // below quality_min_score 0.8
+  EXPECT_EQ(field_of(p), "reviewer_min_score");
+  EXPECT_EQ(ValidateStandingPolicy(p).message(),
+            "must be at least quality_min_score (0.8), got 0.75");
+  p = {};
+  p.quality_min_reviewed = 5;  // below contributor_min_reviewed 10
+  EXPECT_EQ(field_of(p), "quality_min_reviewed");
+  p = {};
+  p.reviewer_min_reviewed = 20;
+  EXPECT_EQ(field_of(p), "reviewer_min_reviewed");
+  p = {};
+  p.gold_weight = 0.4;  // sum 1.1
+  EXPECT_EQ(field_of(p), "weights");
+  p = {};
+  p.volume_weight = -0.1;
+  EXPECT_EQ(field_of(p), "volume_weight");
+  p = {};
+  p.gold_prior = {0, 1};
+  EXPECT_EQ(field_of(p), "gold_prior");
+  p = {};
+  p.rounds_prior_mean = 0.5;
+  EXPECT_EQ(field_of(p), "rounds_prior_mean");
+  p = {};
+  p.half_life = absl::ZeroDuration();
+  EXPECT_EQ(field_of(p), "half_life");
+  p = {};
+  p.comeback_share = std::nan("");
+  EXPECT_EQ(field_of(p), "comeback_share");
+  p = {};
+  p.comeback_min_reviewed = 0;
+  EXPECT_EQ(field_of(p), "comeback_min_reviewed");
+  p = {};
+  p.scarce_price_minor = -1;
+  EXPECT_EQ(field_of(p), "scarce_price_minor");
+  // Equal thresholds are allowed: the tiers still differ by volume.
+  p = {};
+  p.reviewer_min_score = 0.8;
+  EXPECT_TRUE(ValidateStandingPolicy(p).ok());
+}
+
+// Verification: the tier's volume done, high agreement with the inferred
+// labels, and an unlucky gold record (2 of 5: bound 0.74 < 0.8).
+TEST(StandingTest, VerificationDueOnlyWhenGoldAloneHoldsBack) {
+  const StandingPolicy p;
+  StandingInputs in;
+  in.first_pass = {{kNow, 40, 40}};
+  in.rounds = {{kNow, 40, 40}};
+  in.rejection = {{kNow, 0, 40}};
+  in.agreement = {{kNow, 34, 40}};  // smoothed 37.5 / 45 = 0.833
+  in.gold = {{kNow, 2, 5}};
+  Standing s = ComputeStanding(in, p, kNow);
+  EXPECT_EQ(s.tier, Tier::kContributor);
+  EXPECT_TRUE(VerificationDue(s, p));
+  bool hinted = false;
+  for (const std::string& h : StandingHints(s, p)) {
+    hinted = hinted ||
+             h == "your answers agree with the inferred labels (0.83) but "
+                  "your gold record is short: pools with gold checks check "
+                  "25% of your tasks until you have 20 checks (5 so far)";
+  }
+  EXPECT_TRUE(hinted);
+
+  StandingPolicy off = p;
+  off.verify_gold_rate = 0;
+  EXPECT_FALSE(VerificationDue(s, off));
+  // Agreement at or below 0.75 (the prior is 0.7): not a candidate.
+  StandingInputs low = in;
+  low.agreement = {{kNow, 29, 40}};  // 32.5 / 45 = 0.722
+  EXPECT_FALSE(VerificationDue(ComputeStanding(low, p, kNow), p));
+  // No agreement data at all: the prior does not count.
+  StandingInputs none = in;
+  none.agreement.clear();
+  EXPECT_FALSE(VerificationDue(ComputeStanding(none, p, kNow), p));
+  // Volume not done yet (29 < 30 reviewed).
+  StandingInputs few = in;
+  few.first_pass = {{kNow, 29, 29}};
+  few.rounds = {{kNow, 29, 29}};
+  few.rejection = {{kNow, 0, 29}};
+  EXPECT_FALSE(VerificationDue(ComputeStanding(few, p, kNow), p));
+  // Enough gold checks: the record speaks for itself.
+  StandingInputs many = in;
+  many.gold = {{kNow, 12, 20}};
+  EXPECT_FALSE(VerificationDue(ComputeStanding(many, p, kNow), p));
+  // Already a quality contributor (4 of 5 right).
+  StandingInputs good = in;
+  good.gold = {{kNow, 4, 5}};
+  Standing promoted = ComputeStanding(good, p, kNow);
+  EXPECT_EQ(promoted.tier, Tier::kQualityContributor);
+  EXPECT_FALSE(VerificationDue(promoted, p));
 }
 
 TEST(StandingTest, GoldAccuracyHint) {

@@ -108,7 +108,6 @@ using store::Tx;
 constexpr size_t kMaxNote = 2000;
 constexpr size_t kMaxSection = 200;
 constexpr absl::string_view kRecordKeyName = "records";
-constexpr absl::string_view kIssuer = "tessera";
 
 json OptTime(const std::optional<absl::Time>& t) {
   return t ? json(Rfc3339(*t)) : json(nullptr);
@@ -805,7 +804,7 @@ absl::StatusOr<json> Service::WorkRecord(const Principal& p) {
     const int64_t decided = accepted + rejected;
     record = {
         {"format", "tessera.work-record/1"},
-        {"issuer", std::string(kIssuer)},
+        {"issuer", options_.record_issuer},
         {"key_id", key_id},
         {"subject", {{"user_id", user.id.value}, {"username", user.username}}},
         {"issued_at", Rfc3339(now)},

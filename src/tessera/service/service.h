@@ -42,6 +42,9 @@ struct ServiceOptions {
   // logout in this process takes effect at once; in another process sharing
   // the database, within this time. Zero disables the cache.
   absl::Duration auth_cache_ttl = absl::Seconds(5);
+  // The `issuer` of signed work records (GET /me/record): who vouches for
+  // them, e.g. the platform's host name.
+  std::string record_issuer = "tessera";
 };
 
 // The result of a claim: 201 with the claim, or nothing to do (204).
