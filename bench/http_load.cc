@@ -126,13 +126,21 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::string sample_error_;
 
  private:
-  bool annotate() const { return run_.options.kind == CycleKind::kAnnotate; }
+  bool annotate() const { return run_.options.kind != CycleKind::kReview; }
+  bool with_next() const {
+    return run_.options.kind == CycleKind::kAnnotateNext;
+  }
 
   void BeginCycle() {
     if (run_.stop || run_.cut) return Finish();
     if (run_.budget.fetch_sub(1) <= 0) return Finish();
     step_ = 0;
     cycle_start_ = SteadyClock::now();
+    if (next_claim_) {
+      int64_t id = *next_claim_;
+      next_claim_.reset();
+      return SendSecond(id);
+    }
     std::string pool = absl::StrCat(run_.options.pool_id);
     Send(annotate() ? absl::StrCat("/api/v1/pools/", pool, "/claims")
                     : absl::StrCat("/api/v1/pools/", pool, "/review-claims"),
@@ -142,7 +150,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void SendSecond(int64_t id) {
     step_ = 1;
     if (annotate()) {
-      Send(absl::StrCat("/api/v1/claims/", id, "/submit"),
+      Send(absl::StrCat("/api/v1/claims/", id, "/submit",
+                        with_next() ? "?next=1" : ""),
            R"({"result":{"label":"a"},"active_seconds":3})",
            absl::StrCat("bench-", id));
     } else {
@@ -247,6 +256,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
     if (status != 200 && status != 201) return Unexpected(status);
     st.latency.Add(Micros(now - sent_));
+    // The next claim, when the server leased one in the same request
+    // (`"next":null` when the pool had nothing left for this annotator).
+    if (with_next())
+      next_claim_ = ExtractId(res_.body(), "\"next\":{\"claim\":");
     if (now <= run_.deadline) {
       ++cycles_;
       cycle_.Add(Micros(now - cycle_start_));
@@ -274,6 +287,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bhttp::request<bhttp::string_body> req_;
   bhttp::response<bhttp::string_body> res_;
   int step_ = 0;
+  std::optional<int64_t>
+      next_claim_;  // kAnnotateNext: leased by the last submit
   bool need_connect_ = false;
   bool open_failed_ = false;
   bool finished_ = false;

@@ -17,6 +17,10 @@ namespace tessera::bench {
 enum class CycleKind {
   kAnnotate,  // POST /pools/{id}/claims, then POST /claims/{id}/submit
   kReview,    // POST /pools/{id}/review-claims, then /submissions/{id}/review
+  // The web app's loop: POST /claims/{id}/submit?next=1 submits and claims
+  // the next task in one request (two transactions), so a cycle is one
+  // request; POST /pools/{id}/claims only when no next claim came back.
+  kAnnotateNext,
 };
 
 struct HttpLoadOptions {

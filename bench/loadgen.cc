@@ -16,6 +16,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -234,8 +235,8 @@ absl::StatusOr<PhaseRow> RunPhase(const Options& o, ServerProcess& server,
   double client_cpu0 = ProcessCpuSeconds();
   double machine_cpu0 = MachineBusySeconds();
   Log(absl::StrCat(label, ": ", workers.size(), " connections, ",
-                   kind == CycleKind::kAnnotate ? "annotate" : "review",
-                   " for ", seconds, " s"));
+                   kind == CycleKind::kReview ? "review" : "annotate", " for ",
+                   seconds, " s"));
   TS_ASSIGN_OR_RETURN(HttpLoadResult r, RunHttpLoad(lo));
   if (!server.Alive()) {
     return absl::InternalError(absl::StrCat("tessera serve died during ", label,
@@ -248,12 +249,11 @@ absl::StatusOr<PhaseRow> RunPhase(const Options& o, ServerProcess& server,
       (MachineBusySeconds() - machine_cpu0) / r.window_seconds;
   auto after = ScrapeMetrics(server.port());
   ServerProcess::Memory mem = server.ReadMemory();
-  std::string first_route = kind == CycleKind::kAnnotate
-                                ? "/api/v1/pools/{id}/claims"
-                                : "/api/v1/pools/{id}/review-claims";
-  std::string second_route = kind == CycleKind::kAnnotate
-                                 ? "/api/v1/claims/{id}/submit"
-                                 : "/api/v1/submissions/{id}/review";
+  const bool review = kind == CycleKind::kReview;
+  std::string first_route =
+      review ? "/api/v1/pools/{id}/review-claims" : "/api/v1/pools/{id}/claims";
+  std::string second_route =
+      review ? "/api/v1/submissions/{id}/review" : "/api/v1/claims/{id}/submit";
   std::string split = "–";
   if (before.ok() && after.ok()) {
     auto h1 =
@@ -285,7 +285,9 @@ absl::StatusOr<PhaseRow> RunPhase(const Options& o, ServerProcess& server,
       o, file,
       absl::StrCat(
           "| ", label, " | ", r.connections, " | ",
-          kind == CycleKind::kAnnotate ? "claim→submit" : "review-claim→review",
+          kind == CycleKind::kAnnotate ? "claim→submit"
+          : kind == CycleKind::kReview ? "review-claim→review"
+                                       : "submit?next=1 (1 request)",
           think_ms > 0 ? absl::StrCat(" (think ", think_ms, " ms exp.)")
                        : std::string(),
           " | ", Fmt(r.cycles_per_second, 0), " | ", P(r.first.latency), " | ",
@@ -342,13 +344,19 @@ absl::Status Matrix(const Options& o) {
                                         absl::Seconds(60)));
   Log(absl::StrCat("server pid ", server->pid(),
                    " on 127.0.0.1:", server->port(), ", log ", log_path));
-  std::vector<std::pair<int, PhaseRow>> annotate;
+  // (connections, cycle, row) for the ratio table.
+  std::vector<std::tuple<int, std::string, PhaseRow>> annotate;
   for (int c : o.connections) {
     TS_ASSIGN_OR_RETURN(
         PhaseRow a, RunPhase(o, *server, CycleKind::kAnnotate, f.pool.value,
                              Slice(f.annotators, c), o.seconds, INT64_MAX, 0,
                              "http.md", label));
-    annotate.emplace_back(c, a);
+    annotate.emplace_back(c, "claim→submit", a);
+    TS_ASSIGN_OR_RETURN(
+        PhaseRow n, RunPhase(o, *server, CycleKind::kAnnotateNext, f.pool.value,
+                             Slice(f.annotators, c), o.seconds, INT64_MAX, 0,
+                             "http.md", label));
+    annotate.emplace_back(c, "submit?next=1", n);
     TS_RETURN_IF_ERROR(RunPhase(o, *server, CycleKind::kReview, f.pool.value,
                                 Slice(f.reviewers, c), o.review_seconds,
                                 INT64_MAX, 0, "http.md", label)
@@ -372,13 +380,13 @@ absl::Status Matrix(const Options& o) {
 
   // 3. The ratio against the in-process limit.
   if (o.skip_inproc) return absl::OkStatus();
-  for (auto& [c, a] : annotate) {
+  for (auto& [c, cycle, a] : annotate) {
     Append(
         o, "ratio.md",
-        absl::StrCat("| ", label, " | ", c, " | ", Fmt(a.cycles_per_second, 0),
-                     " | ", Fmt(limit.first, 0), " | ",
-                     Fmt(a.cycles_per_second / limit.first * 100, 0), "% | ",
-                     Fmt(limit.second, 0), " | ",
+        absl::StrCat("| ", label, " | ", c, " | ", cycle, " | ",
+                     Fmt(a.cycles_per_second, 0), " | ", Fmt(limit.first, 0),
+                     " | ", Fmt(a.cycles_per_second / limit.first * 100, 0),
+                     "% | ", Fmt(limit.second, 0), " | ",
                      Fmt(a.cycles_per_second / limit.second * 100, 0), "% | ",
                      Fmt(a.first_p99_ms, 1), " / ", Fmt(a.second_p99_ms, 1),
                      " | ", Fmt(Mib(mem.rss_kib), 0), " / ",

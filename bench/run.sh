@@ -135,8 +135,8 @@ $(rows inproc.md)
 
 ### HTTP vs in-process (target: claim→submit cycles over HTTP ≥ 40% of in-process claims/s; p99 < 50 ms at 1,000 connections)
 
-| backend | conns | HTTP cycles/s | in-process claims/s | HTTP cycles ÷ claims | in-process cycles/s | HTTP cycles ÷ cycles | claim / submit p99 ms | server RSS / HWM MiB |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| backend | conns | HTTP cycle | HTTP cycles/s | in-process claims/s | HTTP cycles ÷ claims | in-process cycles/s | HTTP cycles ÷ cycles | claim / submit p99 ms | server RSS / HWM MiB |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 $(rows ratio.md)
 
 ### Claim latency as the pool grows (SQLite, durability full; each measurement bounded to 4,000 cycles)
