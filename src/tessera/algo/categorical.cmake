@@ -11,6 +11,7 @@ target_sources(tessera_algo PRIVATE
 
 tessera_test(algo_categorical_test
   SOURCES categorical_test.cc numeric_test.cc labels_csv_test.cc dense_test.cc
+    internal/grouping_test.cc
   DEPS tessera_algo)
 
 # Timing on synthetic data (DISABLED_ by default; see the test file).

@@ -3,6 +3,8 @@
 #include "tessera/algo/dense.h"
 
 #include <algorithm>
+#include <charconv>
+#include <climits>
 #include <cstring>
 
 #include "absl/hash/hash.h"
@@ -139,6 +141,48 @@ void Interner::InternAll(const absl::string_view* keys, size_t count,
     for (size_t i = 0; i < n; ++i) {
       ids[start + i] = InternWith(keys[start + i], probes[i]);
     }
+  }
+}
+
+size_t Interner::DirectNumbers(const absl::string_view* keys, size_t count,
+                               int32_t* values) const {
+  const int64_t limit =
+      std::min<int64_t>(NumberLimit(), int64_t{INT32_MAX} + 1);
+  for (size_t i = 0; i < count; ++i) {
+    const int64_t n = DecimalValue(keys[i]);
+    if (n < 0 || n >= limit) return i;
+    values[i] = static_cast<int32_t>(n);
+  }
+  return count;
+}
+
+int32_t Interner::AddNumber(int64_t number) {
+  char buf[16];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);
+  const absl::string_view name(buf, static_cast<size_t>(end - buf));
+  // Interned through the hash table while the direct table was smaller?
+  if (hashed_ > 0) {
+    if (const int32_t id = FindHashed(name, HashName(name)); id >= 0) {
+      return id;
+    }
+  }
+  names_.emplace_back(name);
+  return size() - 1;
+}
+
+void Interner::InternNumbers(int32_t* values, size_t count) {
+  if (count == 0) return;
+  int32_t largest = 0;
+  for (size_t i = 0; i < count; ++i) largest = std::max(largest, values[i]);
+  if (static_cast<size_t>(largest) >= by_number_.size()) {
+    by_number_.resize(static_cast<size_t>(largest) + 1, -1);
+  }
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) __builtin_prefetch(&by_number_[values[i + kAhead]]);
+    int32_t& id = by_number_[values[i]];
+    if (id < 0) id = AddNumber(values[i]);
+    values[i] = id;
   }
 }
 

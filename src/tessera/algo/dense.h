@@ -43,6 +43,18 @@ class Interner {
   // (much faster when the tables outgrow the caches and ids come in random
   // order, e.g. item ids of a shuffled file).
   void InternAll(const absl::string_view* keys, size_t count, int32_t* ids);
+  // For readers that defer interning: stores in values[i] the value of
+  // keys[i] while it is a canonical decimal name below the direct table's
+  // limit (so at most INT32_MAX), and returns how many leading keys were.
+  // A value admitted once stays admitted. Interns nothing.
+  size_t DirectNumbers(const absl::string_view* keys, size_t count,
+                       int32_t* values) const;
+  // Interns the decimal names of values[i] for i < count in order and
+  // replaces each value by its id, exactly as calling Intern on each name
+  // would. Each value must have come from DirectNumbers. One tight loop
+  // over the direct table with the lookups prefetched ahead: on tables
+  // beyond the caches much faster than interning inside a parse loop.
+  void InternNumbers(int32_t* values, size_t count);
   // -1 when unknown.
   int32_t Find(absl::string_view key) const;
   const std::string& Name(int32_t id) const { return names_[id]; }
@@ -70,6 +82,9 @@ class Interner {
   void Prefetch(const Probe& p) const;
   int32_t FindHashed(absl::string_view key, uint32_t hash) const;
   int32_t InternWith(absl::string_view key, Probe p);
+  // The id of the decimal name of `number`, which by_number_ lacks: found
+  // in the hash table or appended (by_number_ is left to the caller).
+  int32_t AddNumber(int64_t number);
   void GrowSlots();
 
   std::deque<std::string> names_;

@@ -2,7 +2,9 @@
 // through the hash table, and names that move between the two as it grows.
 #include "tessera/algo/dense.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -83,6 +85,67 @@ TEST(InternerTest, ReserveAdmitsLargeNumbersToTheDirectTable) {
   Interner moved = std::move(in);
   EXPECT_EQ(moved.Find("5"), 1);
   EXPECT_EQ(moved.Name(0), "4000000");
+}
+
+// Random numeric ids in random order, many repeated: InternNumbers must give
+// what Intern gives name by name, on a small table and on one beyond L2,
+// including a number hashed before Reserve.
+void ExpectInternNumbersMatchesIntern(int32_t range, size_t count) {
+  Interner expected, got;
+  EXPECT_EQ(expected.Intern("300000"), 0);  // hashed: above 65,536
+  EXPECT_EQ(got.Intern("300000"), 0);
+  expected.Reserve(range);
+  got.Reserve(range);
+  std::vector<int32_t> values;
+  uint64_t x = 12345;
+  for (size_t i = 0; i < count; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const int32_t v = static_cast<int32_t>((x >> 33) % range);
+    values.push_back(i % 1000 == 7 ? 300000 : v);
+  }
+  std::vector<std::string> names;
+  for (int32_t v : values) names.push_back(absl::StrCat(v));
+  const std::vector<absl::string_view> keys(names.begin(), names.end());
+  std::vector<int32_t> ids(count);
+  ASSERT_EQ(got.DirectNumbers(keys.data(), count, ids.data()), count);
+  ASSERT_EQ(ids, values);
+  got.InternNumbers(ids.data(), ids.size());
+  for (size_t i = 0; i < count; ++i) {
+    ASSERT_EQ(ids[i], expected.Intern(absl::StrCat(values[i]))) << i;
+  }
+  ASSERT_EQ(got.size(), expected.size());
+  for (int32_t id = 0; id < got.size(); ++id) {
+    ASSERT_EQ(got.Name(id), expected.Name(id));
+    ASSERT_EQ(got.Find(got.Name(id)), id);
+  }
+  EXPECT_EQ(got.Intern("300000"), 0);
+  const int32_t next = got.size();
+  EXPECT_EQ(got.Intern(absl::StrCat(range + 1)), next);
+}
+
+TEST(InternerTest, InternNumbersMatchesInternOnASmallTable) {
+  ExpectInternNumbersMatchesIntern(100000, 250000);
+}
+
+TEST(InternerTest, InternNumbersMatchesInternOnATableBeyondL2) {
+  ExpectInternNumbersMatchesIntern(1 << 20, 1500000);
+}
+
+TEST(InternerTest, DirectNumbersStopsAtTheFirstOtherName) {
+  Interner in;
+  int32_t v[3] = {-1, -1, -1};
+  const absl::string_view a[] = {"17", "0", "017"};
+  EXPECT_EQ(in.DirectNumbers(a, 3, v), 2);
+  EXPECT_EQ(v[0], 17);
+  EXPECT_EQ(v[1], 0);
+  const absl::string_view b[] = {"x"};
+  EXPECT_EQ(in.DirectNumbers(b, 1, v), 0);
+  const absl::string_view c[] = {"100000"};  // above 65,536
+  EXPECT_EQ(in.DirectNumbers(c, 1, v), 0);
+  in.Reserve(1 << 20);
+  EXPECT_EQ(in.DirectNumbers(c, 1, v), 1);
+  EXPECT_EQ(v[0], 100000);
+  EXPECT_EQ(in.size(), 0);
 }
 
 }  // namespace

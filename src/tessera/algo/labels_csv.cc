@@ -1,6 +1,7 @@
 // CSV readers for crowd labels: one buffer, a hand-rolled tokenizer yielding
-// string_views into it, names interned in batches straight into the
-// result's interners; the repeat check runs after the file is released.
+// string_views into it, names interned straight into the result's
+// interners (numeric item ids after the file is released, partitioned by
+// value); the repeat check runs after the file is released too.
 #include "tessera/algo/labels_csv.h"
 
 #include <fcntl.h>
@@ -141,10 +142,8 @@ std::optional<Conflict> FindRepeats(int32_t num_items, int32_t num_workers,
   {
     std::vector<int64_t> begin;
     std::vector<int32_t> by_item(n);
-    internal::CountingSortByItem(
-        item, num_items, begin,
-        [&](int64_t pos) { __builtin_prefetch(&by_item[pos], 1); },
-        [&](size_t k, int64_t pos) { by_item[pos] = worker[k]; });
+    internal::SortByItem<1>(item, num_items, {worker.data()}, {by_item.data()},
+                            begin);
     std::vector<int32_t> stamp(num_workers, -1);
     for (int32_t j = 0; j < num_items; ++j) {
       for (int64_t i = begin[j]; i < begin[j + 1]; ++i) {
@@ -204,14 +203,19 @@ void Compact(std::vector<T>& v, const std::vector<bool>& drop) {
   v.shrink_to_fit();
 }
 
-// Reads the answer rows: items and workers are interned in batches of rows
-// (InternAll overlaps the lookups of random ids); on_label(field, line)
-// takes each row's label. Identical rows are kept; see FindRepeats.
+// Reads the answer rows: workers are interned in batches of rows (InternAll
+// overlaps the lookups of random ids); on_label(field, line) takes each
+// row's label. Item ids that are decimal numbers for the direct table are
+// kept as numbers: returns how many leading rows hold one in `item`, for
+// FinishItems to intern (after the caller has released the text, as
+// Interner::InternNumbers needs a temporary). The first other item name
+// interns the rows before it, and items are interned in batches from then
+// on. Identical rows are kept; see FindRepeats.
 template <typename OnLabel>
-absl::Status ReadAnswerRows(absl::string_view content, absl::string_view file,
-                            size_t expected_rows, Interner& items,
-                            Interner& workers, std::vector<int32_t>& item,
-                            std::vector<int32_t>& worker, OnLabel on_label) {
+absl::StatusOr<size_t> ReadAnswerRows(
+    absl::string_view content, absl::string_view file, size_t expected_rows,
+    Interner& items, Interner& workers, std::vector<int32_t>& item,
+    std::vector<int32_t>& worker, OnLabel on_label) {
   Tokenizer tok(content);
   Columns cols;
   if (absl::Status s = ReadHeader(tok, file, true, cols); !s.ok()) return s;
@@ -222,11 +226,20 @@ absl::Status ReadAnswerRows(absl::string_view content, absl::string_view file,
   constexpr size_t kBatch = 256;
   absl::string_view item_keys[kBatch], worker_keys[kBatch];
   size_t n = 0;
+  bool numbers = true;  // every item so far is a number in `item`
   auto flush = [&] {
     const size_t at = item.size();
     item.resize(at + n);
     worker.resize(at + n);
-    items.InternAll(item_keys, n, item.data() + at);
+    size_t i = 0;
+    if (numbers) {
+      i = items.DirectNumbers(item_keys, n, item.data() + at);
+      if (i < n) {
+        items.InternNumbers(item.data(), at + i);
+        numbers = false;
+      }
+    }
+    if (i < n) items.InternAll(item_keys + i, n - i, item.data() + at + i);
     workers.InternAll(worker_keys, n, worker.data() + at);
     n = 0;
   };
@@ -244,50 +257,54 @@ absl::Status ReadAnswerRows(absl::string_view content, absl::string_view file,
   flush();
   if (item.empty())
     return Error(file, tok.line(), "no data rows after the header");
-  return absl::OkStatus();
+  return numbers ? item.size() : 0;
 }
 
-// Fills `out` from the rows; classes in order of first appearance.
-absl::Status ReadCategoricalRows(absl::string_view content,
-                                 absl::string_view file,
-                                 CategoricalLabels& out) {
+// Interns the item numbers ReadAnswerRows left in the first `numbers` rows
+// and sets the counts.
+template <typename Data>
+void FinishItems(Data& d, Interner& items, Interner& workers, size_t numbers) {
+  items.InternNumbers(d.item.data(), numbers);
+  d.num_items = items.size();
+  d.num_workers = workers.size();
+}
+
+// Fills `out` from the rows; classes in order of first appearance. Returns
+// the row count for FinishItems.
+absl::StatusOr<size_t> ReadCategoricalRows(absl::string_view content,
+                                           absl::string_view file,
+                                           CategoricalLabels& out) {
   CategoricalData& d = out.data;
   const size_t expected = CountLines(content);
   d.label.reserve(expected);
-  absl::Status s =
+  absl::StatusOr<size_t> numbers =
       ReadAnswerRows(content, file, expected, out.items, out.workers, d.item,
                      d.worker, [&](absl::string_view label, int64_t) {
                        d.label.push_back(out.classes.Intern(label));
                        return absl::OkStatus();
                      });
-  if (!s.ok()) return s;
-  d.num_items = out.items.size();
-  d.num_workers = out.workers.size();
   d.num_classes = out.classes.size();
-  return absl::OkStatus();
+  return numbers;
 }
 
-absl::Status ReadNumericRows(absl::string_view content, absl::string_view file,
-                             NumericLabels& out) {
+absl::StatusOr<size_t> ReadNumericRows(absl::string_view content,
+                                       absl::string_view file,
+                                       NumericLabels& out) {
   NumericData& d = out.data;
   const size_t expected = CountLines(content);
   d.value.reserve(expected);
-  absl::Status s = ReadAnswerRows(
-      content, file, expected, out.items, out.workers, d.item, d.worker,
-      [&](absl::string_view label, int64_t line) {
-        double v;
-        if (!ParseDouble(label, v)) {
-          return Error(file, line,
-                       absl::StrCat("label '", std::string(label),
-                                    "' is not a finite number"));
-        }
-        d.value.push_back(v);
-        return absl::OkStatus();
-      });
-  if (!s.ok()) return s;
-  d.num_items = out.items.size();
-  d.num_workers = out.workers.size();
-  return absl::OkStatus();
+  return ReadAnswerRows(content, file, expected, out.items, out.workers, d.item,
+                        d.worker, [&](absl::string_view label, int64_t line) {
+                          double v;
+                          if (!ParseDouble(label, v)) {
+                            return Error(
+                                file, line,
+                                absl::StrCat("label '", std::string(label),
+                                             "' is not a finite number"));
+                          }
+                          d.value.push_back(v);
+                          return absl::OkStatus();
+                        });
 }
 
 // Applies the repeat policy: drops identical repeats, or returns the first
@@ -398,9 +415,9 @@ absl::StatusOr<CategoricalLabels> ParseCategoricalLabels(
     absl::string_view content, absl::string_view file,
     const LabelsCsvOptions& options) {
   CategoricalLabels out;
-  if (absl::Status s = ReadCategoricalRows(content, file, out); !s.ok()) {
-    return s;
-  }
+  absl::StatusOr<size_t> numbers = ReadCategoricalRows(content, file, out);
+  if (!numbers.ok()) return numbers.status();
+  FinishItems(out.data, out.items, out.workers, *numbers);
   if (std::optional<Conflict> c = DropRepeats(out.data, out.data.label, options,
                                               out.duplicates_dropped);
       c.has_value()) {
@@ -414,7 +431,9 @@ absl::StatusOr<NumericLabels> ParseNumericLabels(
     absl::string_view content, absl::string_view file,
     const LabelsCsvOptions& options) {
   NumericLabels out;
-  if (absl::Status s = ReadNumericRows(content, file, out); !s.ok()) return s;
+  absl::StatusOr<size_t> numbers = ReadNumericRows(content, file, out);
+  if (!numbers.ok()) return numbers.status();
+  FinishItems(out.data, out.items, out.workers, *numbers);
   if (std::optional<Conflict> c = DropRepeats(out.data, out.data.value, options,
                                               out.duplicates_dropped);
       c.has_value()) {
@@ -423,17 +442,18 @@ absl::StatusOr<NumericLabels> ParseNumericLabels(
   return out;
 }
 
-// The Read functions release the file's text before the repeat check, so the
-// text and the check's working memory are never resident together.
+// The Read functions release the file's text before interning numeric item
+// ids and before the repeat check, so the text and the working memory of
+// either are never resident together.
 absl::StatusOr<CategoricalLabels> ReadCategoricalLabels(
     const std::string& path, const LabelsCsvOptions& options) {
   absl::StatusOr<std::string> content = ReadWholeFile(path);
   if (!content.ok()) return content.status();
   CategoricalLabels out;
-  if (absl::Status s = ReadCategoricalRows(*content, path, out); !s.ok()) {
-    return s;
-  }
+  absl::StatusOr<size_t> numbers = ReadCategoricalRows(*content, path, out);
+  if (!numbers.ok()) return numbers.status();
   Release(*content);
+  FinishItems(out.data, out.items, out.workers, *numbers);
   if (std::optional<Conflict> c = DropRepeats(out.data, out.data.label, options,
                                               out.duplicates_dropped);
       c.has_value()) {
@@ -448,8 +468,10 @@ absl::StatusOr<NumericLabels> ReadNumericLabels(
   absl::StatusOr<std::string> content = ReadWholeFile(path);
   if (!content.ok()) return content.status();
   NumericLabels out;
-  if (absl::Status s = ReadNumericRows(*content, path, out); !s.ok()) return s;
+  absl::StatusOr<size_t> numbers = ReadNumericRows(*content, path, out);
+  if (!numbers.ok()) return numbers.status();
   Release(*content);
+  FinishItems(out.data, out.items, out.workers, *numbers);
   if (std::optional<Conflict> c = DropRepeats(out.data, out.data.value, options,
                                               out.duplicates_dropped);
       c.has_value()) {

@@ -3,6 +3,7 @@
 // parallel-for whose results never depend on the number of threads.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -35,36 +36,26 @@ struct ByItem {
   int64_t size() const { return static_cast<int64_t>(worker.size()); }
 };
 
-// Counting sort of answers by item, the core of GroupByItem and of the
-// readers' repeat check. Sets begin (num_items + 1 entries) so that item j's
-// answers are [begin[j], begin[j+1]) and calls place(k, pos) once per answer
-// k, from the last to the first, so each item's answers keep input order
-// and no cursor array is needed. touch(pos) is called a few answers ahead of
-// place(k, pos), for a prefetch (pos may not be final). Items must be in
-// [0, num_items); callers check.
-template <typename Touch, typename Place>
-void CountingSortByItem(const std::vector<int32_t>& item, int32_t num_items,
-                        std::vector<int64_t>& begin, Touch touch, Place place) {
-  constexpr size_t kAhead = 16;
-  const size_t n = item.size();
-  begin.assign(static_cast<size_t>(num_items) + 1, 0);
-  for (size_t k = 0; k < n; ++k) {
-    if (k + kAhead < n) __builtin_prefetch(&begin[item[k + kAhead]], 1);
-    ++begin[item[k]];
-  }
-  int64_t run = 0;
-  for (int32_t j = 0; j < num_items; ++j) {
-    run += begin[j];
-    begin[j] = run;  // end of item j, until the placing pass below
-  }
-  begin[num_items] = run;
-  for (size_t k = n; k-- > 0;) {
-    if (k >= 2 * kAhead) __builtin_prefetch(&begin[item[k - 2 * kAhead]], 1);
-    // >= 0: answer k - kAhead is not placed yet, so its cursor is past it.
-    if (k >= kAhead) touch(begin[item[k - kAhead]] - 1);
-    place(k, --begin[item[k]]);
-  }
-}
+// Stable counting sort of answers by item, the core of GroupByItem and of
+// the readers' repeat check: out[a][pos] = in[a][k] for each of the kArrays
+// payload arrays (in[a] and out[a] hold item.size() entries), such that item
+// j's answers are [begin[j], begin[j+1]) of out (begin gets num_items + 1
+// entries), in input order. Items must be in [0, num_items); callers check.
+//
+// bucket_bits chooses the algorithm (tests force each; results are the
+// same): 0 sorts directly (one random increment and one random write per
+// answer into tables that outgrow the caches on large inputs); b > 0 first
+// partitions the answers by item >> b into buckets of 2^b items (a few
+// hundred sequential write streams), then sorts each bucket's slice with
+// its part of `begin` in cache. Temporary memory: 2 bytes per answer plus
+// the largest bucket's payload (a bucket larger than n / 8 answers makes it
+// sort directly instead). -1 picks by size: partitioned once the per-item
+// table outgrows L2.
+template <size_t kArrays>
+void SortByItem(const std::vector<int32_t>& item, int32_t num_items,
+                const std::array<const int32_t*, kArrays>& in,
+                const std::array<int32_t*, kArrays>& out,
+                std::vector<int64_t>& begin, int bucket_bits = -1);
 
 // Counting sort by item: O(answers + items). CHECK-fails on out-of-range
 // indices (a caller bug: CategoricalData must be dense and in range).
