@@ -45,10 +45,6 @@ void Interner::Reserve(int64_t n) {
   number_limit_ = std::max(number_limit_, 4 * n);
 }
 
-int64_t Interner::NumberLimit() const {
-  return std::max(number_limit_, 4 * static_cast<int64_t>(names_.size()));
-}
-
 Interner::Probe Interner::MakeProbe(absl::string_view key) const {
   Probe p;
   p.number = DecimalValue(key);

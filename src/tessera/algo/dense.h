@@ -2,6 +2,7 @@
 // indices in flat vectors (items, workers and classes are 0..n-1).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -77,7 +78,9 @@ class Interner {
     uint32_t hash = 0;
     bool hashed = false;
   };
-  int64_t NumberLimit() const;
+  int64_t NumberLimit() const {
+    return std::max(number_limit_, 4 * static_cast<int64_t>(names_.size()));
+  }
   Probe MakeProbe(absl::string_view key) const;
   void Prefetch(const Probe& p) const;
   int32_t FindHashed(absl::string_view key, uint32_t hash) const;

@@ -482,22 +482,52 @@ absl::StatusOr<NumericLabels> ReadNumericLabels(
 
 namespace {
 
-// Shared truth loop: calls set(item_index, label_view, line) per known item.
-template <typename Set>
+// Shared truth loop: calls set(item_index, label_view, line) per known item,
+// in row order. Rows are handed over in batches, with touch(item_index)
+// called a few rows ahead (a prefetch of the item's slot: truth rows come
+// in item-name order, so the slots of a large table are hit at random).
+template <typename Touch, typename Set>
 absl::Status ParseTruth(absl::string_view content, absl::string_view file,
-                        const Interner& items, Set set) {
+                        const Interner& items, Touch touch, Set set) {
   Tokenizer tok(content);
   Columns cols;
   if (absl::Status s = ReadHeader(tok, file, false, cols); !s.ok()) return s;
+  struct Row {
+    int32_t item;
+    absl::string_view label;  // into `content` or the tokenizer's arena
+    int64_t line;
+  };
+  constexpr size_t kBatch = 256, kAhead = 16;
+  Row batch[kBatch];
+  size_t n = 0;
+  auto flush = [&]() -> absl::Status {
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) touch(batch[i + kAhead].item);
+      if (absl::Status s = set(batch[i].item, batch[i].label, batch[i].line);
+          !s.ok()) {
+        return s;
+      }
+    }
+    n = 0;
+    return absl::OkStatus();
+  };
   int64_t rows = 0;
   while (tok.Next()) {
-    if (absl::Status s = CheckRow(tok, file, cols, false); !s.ok()) return s;
+    if (absl::Status s = CheckRow(tok, file, cols, false); !s.ok()) {
+      // An earlier row's error comes first.
+      if (absl::Status e = flush(); !e.ok()) return e;
+      return s;
+    }
     ++rows;
     const auto& f = tok.fields();
     const int32_t j = items.Find(f[cols.item]);
     if (j < 0) continue;
-    if (absl::Status s = set(j, f[cols.label], tok.line()); !s.ok()) return s;
+    batch[n++] = Row{j, f[cols.label], tok.line()};
+    if (n == kBatch) {
+      if (absl::Status s = flush(); !s.ok()) return s;
+    }
   }
+  if (absl::Status s = flush(); !s.ok()) return s;
   if (rows == 0)
     return Error(file, tok.line(), "no data rows after the header");
   return absl::OkStatus();
@@ -511,6 +541,7 @@ absl::StatusOr<std::vector<int32_t>> ParseCategoricalTruth(
   std::vector<int32_t> truth(items.size(), -1);
   absl::Status s = ParseTruth(
       content, file, items,
+      [&](int32_t j) { __builtin_prefetch(&truth[j], 1); },
       [&](int32_t j, absl::string_view label, int64_t line) -> absl::Status {
         int32_t c = classes.Find(label);
         if (c < 0) c = kUnansweredClass;
@@ -540,6 +571,7 @@ absl::StatusOr<std::vector<double>> ParseNumericTruth(absl::string_view content,
                             std::numeric_limits<double>::quiet_NaN());
   absl::Status s = ParseTruth(
       content, file, items,
+      [&](int32_t j) { __builtin_prefetch(&truth[j], 1); },
       [&](int32_t j, absl::string_view label, int64_t line) -> absl::Status {
         double v;
         if (!ParseDouble(label, v)) {

@@ -186,6 +186,11 @@ TEST(LabelsCsvTest, CategoricalTruthMapsItemsAndClasses) {
       "item,label\na,x\na,y\n", "t.csv", l->items, l->classes);
   ASSERT_FALSE(twice.ok());
   EXPECT_THAT(twice.status().message(), HasSubstr("t.csv:3"));
+  // Rows are checked in batches: the earlier row's error still comes first.
+  absl::StatusOr<std::vector<int32_t>> first = ParseCategoricalTruth(
+      "item,label\na,x\na,y\nb\n", "t.csv", l->items, l->classes);
+  ASSERT_FALSE(first.ok());
+  EXPECT_THAT(first.status().message(), HasSubstr("t.csv:3"));
   EXPECT_FALSE(
       ParseCategoricalTruth("item\na\n", "t.csv", l->items, l->classes).ok());
 }
