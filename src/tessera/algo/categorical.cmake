@@ -2,6 +2,7 @@
 # readers (included from CMakeLists.txt in this folder).
 target_sources(tessera_algo PRIVATE
   internal/grouping.cc
+  internal/memory.cc
   majority.cc
   dawid_skene.cc
   glad.cc

@@ -5,6 +5,7 @@
 
 #include "tessera/algo/categorical.h"
 #include "tessera/algo/internal/grouping.h"
+#include "tessera/algo/internal/memory.h"
 
 namespace tessera::algo {
 namespace {
@@ -21,7 +22,7 @@ CategoricalResult Vote(const ByItem& g, const std::vector<double>* weight,
   r.num_workers = g.num_workers;
   r.num_classes = K;
   r.label.assign(g.num_items, -1);
-  r.posterior.assign(static_cast<size_t>(g.num_items) * K, 0.0);
+  internal::ResizeHuge(r.posterior, static_cast<size_t>(g.num_items) * K);
   std::vector<double> score(K);
   std::vector<int32_t> tied(K);
   std::vector<double> prior(K, 0.0);

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <thread>
 
+#include "tessera/algo/internal/memory.h"
+
 namespace tessera::algo::internal {
 
 namespace {
@@ -65,7 +67,8 @@ bool SortPartitioned(const std::vector<int32_t>& item, int32_t num_items,
   if (largest > std::max<int64_t>(int64_t{1} << 16, n / 8)) return false;
 
   // Pass 1: payloads and item low bits into their buckets, in input order.
-  std::vector<uint16_t> low(n);
+  std::vector<uint16_t> low;
+  ResizeHuge(low, n);
   {
     std::vector<int64_t> cursor(bucket_begin.begin(), bucket_begin.end() - 1);
     for (size_t k = 0; k < n; ++k) {
@@ -154,8 +157,8 @@ ByItem GroupByItem(const CategoricalData& data) {
     TESSERA_ALGO_CHECK(data.label[k] >= 0 && data.label[k] < data.num_classes,
                        "label index");
   }
-  g.worker.resize(n);
-  g.label.resize(n);
+  ResizeHuge(g.worker, n);
+  ResizeHuge(g.label, n);
   SortByItem<2>(data.item, data.num_items,
                 {data.worker.data(), data.label.data()},
                 {g.worker.data(), g.label.data()}, g.begin);
