@@ -93,8 +93,7 @@ std::pair<std::string, std::string> PolicyKey(const std::string& field) {
   if (field == "half_life") return {"standing", "half_life_days"};
   if (field == "comeback_window") return {"allocation", "comeback_window_days"};
   if (absl::StartsWith(field, "comeback_") ||
-      absl::StartsWith(field, "scarce_") ||
-      absl::StartsWith(field, "verify_")) {
+      absl::StartsWith(field, "scarce_")) {
     return {"allocation", field};
   }
   return {"standing", field};
@@ -161,8 +160,7 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
                     "reviewer_min_reviewed"}},
       {"allocation",
        {"comeback_share", "comeback_min_reviewed", "comeback_window_days",
-        "scarce_open_share", "scarce_price_minor", "verify_gold_rate",
-        "verify_gold_checks", "verify_min_agreement"}},
+        "scarce_open_share", "scarce_price_minor"}},
       {"records", {"issuer"}},
       {"auth", {"token_ttl_hours"}},
       {"log", {"level"}},
@@ -250,12 +248,6 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
                 c.standing.scarce_open_share, path),
            Take(t, "allocation", "scarce_price_minor",
                 c.standing.scarce_price_minor, path),
-           Take(t, "allocation", "verify_gold_rate",
-                c.standing.verify_gold_rate, path),
-           Take(t, "allocation", "verify_gold_checks",
-                c.standing.verify_gold_checks, path),
-           Take(t, "allocation", "verify_min_agreement",
-                c.standing.verify_min_agreement, path),
            Take(t, "records", "issuer", c.record_issuer, path),
            Take(t, "auth", "token_ttl_hours", c.token_ttl_hours, path),
            Take(t, "log", "level", c.log_level, path),

@@ -89,9 +89,6 @@ TEST(ConfigTest, ExampleFileIsTheDefaults) {
   EXPECT_EQ(p.comeback_window, q.comeback_window);
   EXPECT_EQ(p.scarce_open_share, q.scarce_open_share);
   EXPECT_EQ(p.scarce_price_minor, q.scarce_price_minor);
-  EXPECT_EQ(p.verify_gold_rate, q.verify_gold_rate);
-  EXPECT_EQ(p.verify_gold_checks, q.verify_gold_checks);
-  EXPECT_EQ(p.verify_min_agreement, q.verify_min_agreement);
 }
 
 TEST(ConfigTest, ReadsStandingAllocationJobsAndRecords) {
@@ -125,9 +122,6 @@ comeback_min_reviewed = 20
 comeback_window_days = 14
 scarce_open_share = 0.2
 scarce_price_minor = 500
-verify_gold_rate = 0
-verify_gold_checks = 30
-verify_min_agreement = 0.9
 
 [jobs]
 floor_interval_seconds = 0
@@ -164,9 +158,6 @@ issuer = "annotate.example.org"
   EXPECT_EQ(p.comeback_window, absl::Hours(14 * 24));
   EXPECT_EQ(p.scarce_open_share, 0.2);
   EXPECT_EQ(p.scarce_price_minor, 500);
-  EXPECT_EQ(p.verify_gold_rate, 0);
-  EXPECT_EQ(p.verify_gold_checks, 30);
-  EXPECT_EQ(p.verify_min_agreement, 0.9);
   EXPECT_EQ(c.floor_interval_seconds, 0);
   EXPECT_EQ(c.record_issuer, "annotate.example.org");
 }
@@ -218,8 +209,6 @@ TEST(ConfigTest, BadStandingValuesNameTheKey) {
             "most 36500 days, got -1");
   EXPECT_EQ(ErrorOf("[allocation]\nscarce_price_minor = -5\n"),
             "[allocation] scarce_price_minor must be at least 0, got -5");
-  EXPECT_EQ(ErrorOf("[allocation]\nverify_gold_rate = 2\n"),
-            "[allocation] verify_gold_rate must be in [0, 1], got 2");
   EXPECT_EQ(ErrorOf("[jobs]\nfloor_interval_seconds = -1\n"),
             "[jobs] floor_interval_seconds must be 0 (off) or more");
   EXPECT_EQ(ErrorOf("[records]\nissuer = \"  \"\n"),

@@ -48,13 +48,6 @@ double Smooth(const BetaPrior& prior, const Sums& s) {
 
 std::string Num(double v) { return absl::StrFormat("%.2f", v); }
 
-double AgreementOf(const Standing& s) {
-  for (const StandingFactor& f : s.factors) {
-    if (f.name == "agreement") return f.smoothed;
-  }
-  return 0;
-}
-
 }  // namespace
 
 absl::Status ValidateStandingPolicy(const StandingPolicy& p) {
@@ -142,9 +135,6 @@ absl::Status ValidateStandingPolicy(const StandingPolicy& p) {
            unit("comeback_share", p.comeback_share),
            at_least("comeback_min_reviewed", p.comeback_min_reviewed, 1, "1"),
            unit("scarce_open_share", p.scarce_open_share),
-           unit("verify_gold_rate", p.verify_gold_rate),
-           at_least("verify_gold_checks", p.verify_gold_checks, 0, "0"),
-           unit("verify_min_agreement", p.verify_min_agreement),
            at_least("scarce_price_minor",
                     static_cast<double>(p.scarce_price_minor), 0, "0"),
        }) {
@@ -241,20 +231,6 @@ Tier TierFor(double score, int64_t reviewed, int64_t gold_checks,
   return Tier::kNewcomer;
 }
 
-bool VerificationDue(const Standing& s, const StandingPolicy& p) {
-  if (p.verify_gold_rate <= 0 || s.tier >= Tier::kQualityContributor ||
-      s.reviewed < p.quality_min_reviewed ||
-      s.gold_checks >= p.verify_gold_checks) {
-    return false;
-  }
-  for (const StandingFactor& f : s.factors) {
-    if (f.name == "agreement") {
-      return f.count > 0 && f.smoothed >= p.verify_min_agreement;
-    }
-  }
-  return false;
-}
-
 std::vector<std::string> StandingHints(const Standing& s,
                                        const StandingPolicy& p) {
   std::vector<std::string> out;
@@ -290,14 +266,6 @@ std::vector<std::string> StandingHints(const Standing& s,
     more(p.reviewer_min_reviewed, "reviewer eligible");
     score(p.reviewer_min_score, "reviewer eligible");
     gold("reviewer eligible");
-  }
-  if (VerificationDue(s, p)) {
-    out.push_back(absl::StrCat(
-        "your answers agree with the inferred labels (", Num(AgreementOf(s)),
-        ") but your gold record is short: pools with gold checks check ",
-        std::llround(p.verify_gold_rate * 100),
-        "% of your tasks until you have ", p.verify_gold_checks, " checks (",
-        s.gold_checks, " so far)"));
   }
   if (s.tier < Tier::kReviewerEligible) {
     // The factor with the most room to add to the score.

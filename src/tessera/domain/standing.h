@@ -74,12 +74,6 @@ struct StandingPolicy {
   // `scarce_price_minor` (0: price never makes a pool scarce).
   double scarce_open_share = 0.1;
   int64_t scarce_price_minor = 0;
-  // Verification (see VerificationDue): pools with gold checks serve such an
-  // annotator gold at `verify_gold_rate` (when the pool's rate is lower)
-  // until they have `verify_gold_checks` checks. A rate of 0 turns it off.
-  double verify_gold_rate = 0.25;
-  int verify_gold_checks = 20;
-  double verify_min_agreement = 0.75;
 };
 
 // kInvalidArgument, with the field set to the member's name (durations:
@@ -142,15 +136,6 @@ Standing ComputeStanding(const StandingInputs& in, const StandingPolicy& p,
 // `gold_accuracy_upper`: the upper bound of the smoothed gold accuracy.
 Tier TierFor(double score, int64_t reviewed, int64_t gold_checks,
              double gold_accuracy_upper, const StandingPolicy& p);
-// Whether `s` is held back from quality contributor by a gold record too
-// thin (or too unlucky) to trust, while the dense evidence says the work is
-// good: below quality contributor with the tier's volume done
-// (`quality_min_reviewed`), the agreement factor's smoothed value at least
-// `verify_min_agreement` (above its prior, so only real agreement counts),
-// and fewer than `verify_gold_checks` gold checks. More gold checks then
-// settle it either way; checks stay as rare for everyone else.
-bool VerificationDue(const Standing& s, const StandingPolicy& p);
-
 // Readable sentences on what would raise `s` to the next tiers, e.g.
 // "12 more reviewed tasks to reach contributor".
 std::vector<std::string> StandingHints(const Standing& s,

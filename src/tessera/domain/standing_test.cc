@@ -187,57 +187,6 @@ TEST(StandingTest, ValidatePolicy) {
   EXPECT_TRUE(ValidateStandingPolicy(p).ok());
 }
 
-// Verification: the tier's volume done, high agreement with the inferred
-// labels, and an unlucky gold record (2 of 5: bound 0.74 < 0.8).
-TEST(StandingTest, VerificationDueOnlyWhenGoldAloneHoldsBack) {
-  const StandingPolicy p;
-  StandingInputs in;
-  in.first_pass = {{kNow, 40, 40}};
-  in.rounds = {{kNow, 40, 40}};
-  in.rejection = {{kNow, 0, 40}};
-  in.agreement = {{kNow, 34, 40}};  // smoothed 37.5 / 45 = 0.833
-  in.gold = {{kNow, 2, 5}};
-  Standing s = ComputeStanding(in, p, kNow);
-  EXPECT_EQ(s.tier, Tier::kContributor);
-  EXPECT_TRUE(VerificationDue(s, p));
-  bool hinted = false;
-  for (const std::string& h : StandingHints(s, p)) {
-    hinted = hinted ||
-             h == "your answers agree with the inferred labels (0.83) but "
-                  "your gold record is short: pools with gold checks check "
-                  "25% of your tasks until you have 20 checks (5 so far)";
-  }
-  EXPECT_TRUE(hinted);
-
-  StandingPolicy off = p;
-  off.verify_gold_rate = 0;
-  EXPECT_FALSE(VerificationDue(s, off));
-  // Agreement at or below 0.75 (the prior is 0.7): not a candidate.
-  StandingInputs low = in;
-  low.agreement = {{kNow, 29, 40}};  // 32.5 / 45 = 0.722
-  EXPECT_FALSE(VerificationDue(ComputeStanding(low, p, kNow), p));
-  // No agreement data at all: the prior does not count.
-  StandingInputs none = in;
-  none.agreement.clear();
-  EXPECT_FALSE(VerificationDue(ComputeStanding(none, p, kNow), p));
-  // Volume not done yet (29 < 30 reviewed).
-  StandingInputs few = in;
-  few.first_pass = {{kNow, 29, 29}};
-  few.rounds = {{kNow, 29, 29}};
-  few.rejection = {{kNow, 0, 29}};
-  EXPECT_FALSE(VerificationDue(ComputeStanding(few, p, kNow), p));
-  // Enough gold checks: the record speaks for itself.
-  StandingInputs many = in;
-  many.gold = {{kNow, 12, 20}};
-  EXPECT_FALSE(VerificationDue(ComputeStanding(many, p, kNow), p));
-  // Already a quality contributor (4 of 5 right).
-  StandingInputs good = in;
-  good.gold = {{kNow, 4, 5}};
-  Standing promoted = ComputeStanding(good, p, kNow);
-  EXPECT_EQ(promoted.tier, Tier::kQualityContributor);
-  EXPECT_FALSE(VerificationDue(promoted, p));
-}
-
 TEST(StandingTest, GoldAccuracyHint) {
   StandingInputs in;
   // (3.5+1)/15 = 0.3; Beta(4.5, 10.5): sd sqrt(4.5*10.5/(15^2*16)) =

@@ -310,11 +310,7 @@ nlohmann::json PolicyJson(const domain::StandingPolicy& p) {
             {"window_days", absl::ToDoubleHours(p.comeback_window) / 24}}},
           {"scarce",
            {{"open_share", p.scarce_open_share},
-            {"price_minor", p.scarce_price_minor}}},
-          {"verification",
-           {{"gold_rate", p.verify_gold_rate},
-            {"gold_checks", p.verify_gold_checks},
-            {"min_agreement", p.verify_min_agreement}}}};
+            {"price_minor", p.scarce_price_minor}}}};
 }
 
 }  // namespace internal
@@ -614,25 +610,18 @@ absl::StatusOr<Service::Allocation> Service::Allocate(Tx& tx,
   }
   if (scarce) reason["scarce"] = true;
 
-  // Gold check or regular work; more checks for an annotator whom only a
-  // thin gold record holds back (verification).
+  // Gold check or regular work.
   if (ws.gold_rate > 0) {
-    double gold_rate = ws.gold_rate;
-    if (policy.verify_gold_rate > gold_rate &&
-        domain::VerificationDue(s, policy)) {
-      gold_rate = policy.verify_gold_rate;
-      reason["verification"] = true;
-    }
     TS_ASSIGN_OR_RETURN(
         int64_t n, tx.CountClaimsSince(p.id, pool.id, absl::InfinitePast()));
     const double u = Draw(p.id, n);
-    if (u < gold_rate) {
+    if (u < ws.gold_rate) {
       TS_ASSIGN_OR_RETURN(auto gold,
                           tx.FindClaimableTaskByGold(pool.id, p.id, true));
       if (gold) {
         if (reason["policy"] != "open") reason["via"] = reason["policy"];
         reason["policy"] = "gold";
-        reason["gold_rate"] = gold_rate;
+        reason["gold_rate"] = ws.gold_rate;
         reason["draw"] = u;
         out.task = gold;
         out.consume_slot = false;
@@ -642,7 +631,7 @@ absl::StatusOr<Service::Allocation> Service::Allocate(Tx& tx,
     }
     TS_ASSIGN_OR_RETURN(out.task,
                         tx.FindClaimableTaskByGold(pool.id, p.id, false));
-    reason["gold_rate"] = gold_rate;
+    reason["gold_rate"] = ws.gold_rate;
     reason["draw"] = u;
   } else {
     TS_ASSIGN_OR_RETURN(out.task, tx.FindClaimableTask(pool.id, p.id));
