@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "tessera/algo/internal/csv_tokenizer.h"
 #include "tessera/algo/internal/grouping.h"
+#include "tessera/algo/internal/memory.h"
 
 namespace tessera::algo {
 namespace {
@@ -141,7 +142,8 @@ std::optional<Conflict> FindRepeats(int32_t num_items, int32_t num_workers,
   std::vector<bool> repeated;  // per item; empty while none is
   {
     std::vector<int64_t> begin;
-    std::vector<int32_t> by_item(n);
+    std::vector<int32_t> by_item;
+    internal::ResizeHuge(by_item, n);
     internal::SortByItem<1>(item, num_items, {worker.data()}, {by_item.data()},
                             begin);
     std::vector<int32_t> stamp(num_workers, -1);
