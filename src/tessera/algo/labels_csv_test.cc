@@ -48,6 +48,28 @@ TEST(LabelsCsvTest, NumericAndTextIdsStayDistinct) {
   EXPECT_THAT(l->data.worker, ElementsAre(0, 0, 0, 1, 0));
 }
 
+// Numeric item ids are interned after the parse loop, until the first other
+// name (here after several batches of rows): ids must still follow first
+// appearance across the switch, as Interner::Intern row by row gives them.
+TEST(LabelsCsvTest, ItemIdsFollowFirstAppearanceAcrossTheSwitchToText) {
+  std::string csv = "item,worker,label\n";
+  std::vector<std::string> items;
+  for (int r = 0; r < 2000; ++r) {
+    items.push_back(r == 1500 ? "text-id" : absl::StrCat((r * 7919) % 613));
+    absl::StrAppend(&csv, items.back(), ",w", r, ",", r % 3, "\n");
+  }
+  absl::StatusOr<CategoricalLabels> l = ParseCategoricalLabels(csv, "s.csv");
+  ASSERT_TRUE(l.ok()) << l.status();
+  Interner expected;
+  for (size_t r = 0; r < items.size(); ++r) {
+    ASSERT_EQ(l->data.item[r], expected.Intern(items[r])) << r;
+  }
+  EXPECT_EQ(l->data.num_items, expected.size());
+  for (int32_t j = 0; j < expected.size(); ++j) {
+    EXPECT_EQ(l->items.Name(j), expected.Name(j));
+  }
+}
+
 TEST(LabelsCsvTest, QuotedFieldsWithEscapes) {
   absl::StatusOr<CategoricalLabels> l = ParseCategoricalLabels(
       "item,worker,label\n\"say \"\"hi\"\"\",w,cat\n", "q.csv");
