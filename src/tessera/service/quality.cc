@@ -582,7 +582,7 @@ absl::StatusOr<std::optional<json>> Service::AggregatePool(
     // leaves the snapshot stale, so the next pass picks it up.
     TS_ASSIGN_OR_RETURN(mark, tx.GetPoolInputMark(id));
     if (only_if_stale) {
-      TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshot(id));
+      TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshotHead(id));
       fresh = latest && Covers(*latest, mark);
       if (fresh) return absl::OkStatus();
     }
@@ -608,7 +608,7 @@ absl::StatusOr<std::optional<json>> Service::AggregatePool(
     snapshot.created_at = clock_.Now();
     absl::Status s = Write([&](Tx& tx) -> absl::Status {
       skipped = false;
-      TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshot(id));
+      TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshotHead(id));
       if (only_if_stale && latest && Covers(*latest, mark)) {
         skipped = true;  // another process snapshotted these inputs
         return absl::OkStatus();

@@ -446,6 +446,11 @@ class Tx {
   // The pool's highest-version snapshot, if any.
   virtual absl::StatusOr<std::optional<QualitySnapshot>>
   FindLatestQualitySnapshot(PoolId pool) = 0;
+  // The same without its body (body_json empty): what a writer needs to
+  // number the next version or see whether the latest is fresh, without
+  // reading a body of megabytes inside the transaction.
+  virtual absl::StatusOr<std::optional<QualitySnapshot>>
+  FindLatestQualitySnapshotHead(PoolId pool) = 0;
   virtual absl::StatusOr<std::optional<QualitySnapshot>> FindQualitySnapshot(
       PoolId pool, int version) = 0;
   // Every submission of `pool` not rejected, with its latest round's result,

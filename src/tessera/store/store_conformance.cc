@@ -1611,6 +1611,18 @@ TEST_P(StoreConformanceTest, QualitySnapshotsAndTheirInputs) {
     EXPECT_EQ(latest->id, v2.id);
     EXPECT_EQ(latest->version, 2);
     EXPECT_EQ(latest->body_json, R"({"tasks":[1]})");
+    TS_ASSIGN_OR_RETURN(auto head, tx.FindLatestQualitySnapshotHead(w.pool));
+    EXPECT_TRUE(head.has_value());
+    if (!head) return absl::OkStatus();
+    EXPECT_EQ(head->id, v2.id);
+    EXPECT_EQ(head->version, 2);
+    EXPECT_EQ(head->submissions_seen, latest->submissions_seen);
+    EXPECT_EQ(head->input_mark, latest->input_mark);
+    EXPECT_EQ(head->method, latest->method);
+    EXPECT_EQ(head->body_json, "");
+    TS_ASSIGN_OR_RETURN(auto none, tx.FindLatestQualitySnapshotHead(
+                                       PoolId(w.pool.value + 1000)));
+    EXPECT_FALSE(none.has_value());
     TS_ASSIGN_OR_RETURN(auto first, tx.FindQualitySnapshot(w.pool, 1));
     EXPECT_TRUE(first.has_value());
     if (!first) return absl::OkStatus();

@@ -1030,6 +1030,17 @@ class SqlTx final : public Tx {
     if (rows.empty()) return std::nullopt;
     return RowToSnapshot(rows[0]);
   }
+  absl::StatusOr<std::optional<QualitySnapshot>> FindLatestQualitySnapshotHead(
+      PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT id, pool_id, version, created_at, submissions_seen, "
+          "input_mark, method, '' FROM quality_snapshots WHERE pool_id = ? "
+          "ORDER BY version DESC LIMIT 1",
+          {pool.value}));
+    if (rows.empty()) return std::nullopt;
+    return RowToSnapshot(rows[0]);
+  }
   absl::StatusOr<std::optional<QualitySnapshot>> FindQualitySnapshot(
       PoolId pool, int version) override {
     TS_ASSIGN_OR_RETURN(
