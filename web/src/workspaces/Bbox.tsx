@@ -83,12 +83,19 @@ export function BboxWorkspace(props: WorkspaceProps) {
   const [label, setLabel] = useState(0);
   const [highlight, setHighlight] = useState<number | null>(null);
   const lastSent = useRef<unknown>(props.value?.boxes);
+  // Every boxes array this workspace has sent up: the page echoes them back
+  // as props.value, possibly after a later edit (an undo then a quick redo
+  // used to see the undo's echo arrive after the redo, reset the history
+  // and lose the redo).
+  const sent = useRef(new WeakSet<object>());
   const taskId = useRef(task.id);
 
   // A new task, or a value changed by the page: start over from it.
   useEffect(() => {
     const newTask = taskId.current !== task.id;
-    if (!newTask && props.value?.boxes === lastSent.current) return;
+    const echoed = props.value?.boxes;
+    const ours = echoed === lastSent.current || (typeof echoed === "object" && echoed !== null && sent.current.has(echoed));
+    if (!newTask && ours) return;
     taskId.current = task.id;
     lastSent.current = props.value?.boxes;
     const d = newTask ? initialDoc(props) : { boxes: asBoxes(props.value?.boxes), drafts: hist.current!.present.drafts };
@@ -113,6 +120,7 @@ export function BboxWorkspace(props: WorkspaceProps) {
     selRef.current = nextSel;
     if (next.boxes !== before.boxes && !readOnly) {
       lastSent.current = next.boxes;
+      sent.current.add(next.boxes);
       props.onChange({ boxes: next.boxes });
     }
     requestDraw();
