@@ -48,8 +48,9 @@ struct Options {
   double review_seconds = 5;
   int64_t tasks = 200'000;
   int client_threads = 1;
-  // Extra paced runs at the largest level, one per mean think time (ms).
-  std::vector<int64_t> paced_think_ms = {1000, 500, 250};
+  // Extra paced runs at the largest level, one per mean think time (ms);
+  // from --paced-think-ms (default 1000,500,250).
+  std::vector<int64_t> paced_think_ms;
   int inproc_threads = 32;
   double inproc_seconds = 5;
   int64_t inproc_claim_only = 60'000;  // annotators for the claim-only run
