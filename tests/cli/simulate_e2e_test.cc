@@ -67,7 +67,9 @@ TEST_F(SimulateEndToEndTest, ReportHasEveryKeyAndStaysInBudget) {
                           "classes",
                           "budget",
                           "overlap",
+                          "class_prior",
                           "gold_tasks",
+                          "gold_classes",
                           "accuracy",
                           "labels",
                           "gold_labels",
@@ -96,6 +98,11 @@ TEST_F(SimulateEndToEndTest, ReportHasEveryKeyAndStaysInBudget) {
   EXPECT_GT(j["accuracy"].get<double>(), 0.5);
   EXPECT_LE(j["accuracy"].get<double>(), 1.0);
   EXPECT_EQ(j["overlap"]["max"], 5);
+  // The gold set's classes add up to the gold set.
+  int64_t gold_classes = 0;
+  for (const Json& n : j["gold_classes"]) gold_classes += n.get<int64_t>();
+  EXPECT_EQ(gold_classes, j["gold_tasks"].get<int64_t>());
+  EXPECT_EQ(j["class_prior"].size(), j["classes"].get<size_t>());
   // Every good newcomer is either promoted or listed with their record.
   EXPECT_EQ(j["newcomers_good"].get<int64_t>(),
             j["newcomers_promoted"].get<int64_t>() +

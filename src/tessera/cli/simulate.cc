@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -44,7 +45,9 @@ struct Worker {
   bool newcomer = false;
   int64_t arrives_at = 0;
   Principal principal;
-  int64_t labels = 0;                     // answers submitted
+  int64_t labels = 0;  // answers submitted
+  // The worker's gold checks in the order served: {item, true class, given}.
+  std::vector<std::array<int, 3>> gold;
   std::optional<int64_t> promoted_after;  // labels when quality contributor
 };
 
@@ -439,7 +442,10 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
             .status());
     ++bought;
     ++w.labels;
-    if (item >= options.tasks) ++gold_labels;
+    if (item >= options.tasks) {
+      ++gold_labels;
+      w.gold.push_back({item - options.tasks, truth[item], given});
+    }
     if (w.newcomer && w.type == kGoodType && !w.promoted_after) {
       TS_ASSIGN_OR_RETURN(json standing,
                           svc.UserStanding(owner, w.principal.id));
@@ -513,8 +519,22 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
               {"successes", f.value("successes", 0.0)},
               {"value", f.value("value", 0.0)}};
         }
+        // What the gold checks asked and what the worker would get right:
+        // the checks in the order served, and the hidden accuracy per class.
+        json gold = json::array();
+        for (const auto& [g, truth_class, given] : w.gold) {
+          gold.push_back(
+              {{"gold_item", g},
+               {"class", truth_class},
+               {"given", given},
+               {"class_accuracy", ClassAccuracy(w, k, truth_class)}});
+        }
+        json per_class = json::array();
+        for (int c = 0; c < k; ++c) per_class.push_back(ClassAccuracy(w, k, c));
         not_promoted.push_back(
             {{"labels", w.labels},
+             {"class_accuracy", std::move(per_class)},
+             {"gold_checks", std::move(gold)},
              {"arrived_after_labels", w.arrives_at},
              {"hidden_accuracy", HiddenAccuracy(w, k)},
              {"accuracy_on_tasks", on_tasks},
@@ -545,6 +565,8 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
                  : json((to_promotion[n / 2 - 1] + to_promotion[n / 2]) / 2.0);
   }
   const int regular_labels = static_cast<int>(bought - gold_labels);
+  std::vector<int> gold_classes(k, 0);  // the gold set's true classes
+  for (int g = 0; g < gold_tasks; ++g) ++gold_classes[truth[options.tasks + g]];
   return json{
       {"policy", options.policy},
       {"seed", options.seed},
@@ -553,7 +575,9 @@ absl::StatusOr<json> Simulate(const SimulateOptions& options,
       {"classes", k},
       {"budget", budget},
       {"overlap", overlap_json},
+      {"class_prior", prior},
       {"gold_tasks", gold_tasks},
+      {"gold_classes", gold_classes},
       {"accuracy", static_cast<double>(correct) / options.tasks},
       {"labels", bought},
       {"gold_labels", gold_labels},

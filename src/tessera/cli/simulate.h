@@ -45,12 +45,14 @@ using SimulationStoreFactory =
 // returns the report:
 //   {"policy", "seed", "workers", "tasks", "classes", "budget",
 //    "overlap": k (uniform) | {"min", "max", "confidence"} (tessera),
-//    "gold_tasks", "accuracy", "labels", "gold_labels", "cost": Money,
+//    "class_prior", "gold_tasks", "gold_classes" (the gold set's true
+//    classes, counted), "accuracy", "labels", "gold_labels", "cost": Money,
 //    "tasks_labelled", "labels_per_task", "method",
 //    "newcomers", "newcomers_good" (good type, accuracy on the tasks at
 //    least the tier's gold bar), "newcomers_promoted",
 //    "median_tasks_to_promotion" (null when none was promoted),
-//    "newcomers_not_promoted" (their records),
+//    "newcomers_not_promoted" (their records, with per-class hidden
+//    accuracy and their gold checks in the order served),
 //    "newcomers_good_below_bar", "newcomers_good_below_bar_promoted" (good
 //    type below the bar), "aggregations" (snapshots by the emulated
 //    aggregation job), "steps", "idle_steps", "seconds"}
