@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -176,9 +177,48 @@ class StandingCache {
     return slots;
   }
 
+  // A pool's gold tasks, by id. Tasks are never deleted and their gold never
+  // changes, so the list only grows: it is extended with the tasks above the
+  // highest id it has seen whenever MaxTaskId (one index probe) is higher.
+  // A task committed with a lower id after a higher one (possible on
+  // PostgreSQL) is missed until the process restarts; the claim path then
+  // falls back to the store's oldest-first gold order.
+  struct GoldList {
+    int64_t upto = 0;          // highest task id read
+    std::vector<int64_t> ids;  // ascending
+  };
+  absl::StatusOr<std::shared_ptr<const GoldList>> PoolGold(Tx& tx,
+                                                           PoolId pool) {
+    TS_ASSIGN_OR_RETURN(int64_t max_id, tx.MaxTaskId(pool));
+    std::shared_ptr<const GoldList> cached;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = gold_.find(pool.value);
+      if (it != gold_.end()) cached = it->second;
+    }
+    if (cached && cached->upto >= max_id) return cached;
+    auto next = cached ? std::make_shared<GoldList>(*cached)
+                       : std::make_shared<GoldList>();
+    while (next->upto < max_id) {
+      TS_ASSIGN_OR_RETURN(auto page, tx.ListTasks(pool, next->upto, 1000));
+      if (page.empty()) break;
+      for (const auto& t : page) {
+        if (t.gold_json) next->ids.push_back(t.id.value);
+      }
+      next->upto = page.back().id.value;
+    }
+    next->upto = std::max(next->upto, max_id);
+    absl::MutexLock lock(&mu_);
+    auto& slot = gold_[pool.value];
+    if (!slot || slot->upto < next->upto) slot = next;
+    return std::shared_ptr<const GoldList>(next);
+  }
+
  private:
   absl::Mutex mu_;
   absl::flat_hash_map<int64_t, std::string> domains_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int64_t, std::shared_ptr<const GoldList>> gold_
+      ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int64_t, std::shared_ptr<const PoolSettings>> settings_
       ABSL_GUARDED_BY(mu_);
   std::map<std::pair<int64_t, int>, std::shared_ptr<const Agreement>> agreement_
@@ -406,6 +446,42 @@ double Draw(UserId annotator, int64_t n) {
 
 std::string Num2(double v) { return absl::StrFormat("%.2f", v); }
 
+}  // namespace
+
+namespace internal {
+
+uint64_t GoldRank(UserId annotator, TaskId task) {
+  uint64_t x = static_cast<uint64_t>(annotator.value) * 0xD1B54A32D192ED03ULL ^
+               (static_cast<uint64_t>(task.value) + 0x8CB92BA72F3D8DD7ULL) *
+                   0x9E3779B97F4A7C15ULL;
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBULL;
+  x ^= x >> 31;
+  return x;
+}
+
+std::optional<TaskId> NextGoldTask(
+    UserId annotator, const std::vector<int64_t>& gold,
+    const absl::flat_hash_set<int64_t>& claimed) {
+  std::optional<TaskId> best;
+  uint64_t best_rank = 0;
+  for (int64_t id : gold) {
+    if (claimed.contains(id)) continue;
+    const uint64_t rank = GoldRank(annotator, TaskId(id));
+    if (!best || rank < best_rank || (rank == best_rank && id < best->value)) {
+      best = TaskId(id);
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
+}  // namespace internal
+
+namespace {
+
 absl::Time UtcMidnight(absl::Time now) {
   int64_t s = absl::ToUnixSeconds(now);
   int64_t day = s >= 0 ? s / 86400 : (s - 86399) / 86400;
@@ -616,13 +692,33 @@ absl::StatusOr<Service::Allocation> Service::Allocate(Tx& tx,
         int64_t n, tx.CountClaimsSince(p.id, pool.id, absl::InfinitePast()));
     const double u = Draw(p.id, n);
     if (u < ws.gold_rate) {
-      TS_ASSIGN_OR_RETURN(auto gold,
-                          tx.FindClaimableTaskByGold(pool.id, p.id, true));
+      // Each annotator meets the pool's gold tasks in an order of their own
+      // (internal::GoldRank), so the checks are a random sample of the gold
+      // set for everyone rather than the same oldest few; never a gold task
+      // the annotator claimed before.
+      TS_ASSIGN_OR_RETURN(auto gold_list,
+                          standing_cache_->PoolGold(tx, pool.id));
+      std::optional<TaskId> gold;
+      int64_t gold_before = 0;
+      if (!gold_list->ids.empty()) {
+        TS_ASSIGN_OR_RETURN(auto mine,
+                            tx.ListClaimRecords(p.id, pool.id, 1 << 30));
+        absl::flat_hash_set<int64_t> claimed;
+        for (const auto& c : mine) claimed.insert(c.claim.task_id.value);
+        for (int64_t id : gold_list->ids) gold_before += claimed.contains(id);
+        gold = internal::NextGoldTask(p.id, gold_list->ids, claimed);
+      }
+      if (!gold) {
+        // Gold tasks the cache has not seen (see PoolGold), oldest first.
+        TS_ASSIGN_OR_RETURN(gold,
+                            tx.FindClaimableTaskByGold(pool.id, p.id, true));
+      }
       if (gold) {
         if (reason["policy"] != "open") reason["via"] = reason["policy"];
         reason["policy"] = "gold";
         reason["gold_rate"] = ws.gold_rate;
         reason["draw"] = u;
+        reason["gold_claimed_before"] = gold_before;
         out.task = gold;
         out.consume_slot = false;
         out.reason = std::move(reason);
@@ -726,6 +822,7 @@ json ClaimRecordJson(const store::ClaimRecord& c, bool for_annotator = false) {
     }
     reason.erase("via");
     reason.erase("draw");
+    reason.erase("gold_claimed_before");
   }
   return {{"id", c.claim.id.value},
           {"task_id", c.claim.task_id.value},

@@ -6,7 +6,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
@@ -49,6 +51,16 @@ absl::StatusOr<StandingSet> ComputeStandingSet(
 nlohmann::json DomainStandingJson(const domain::Standing& s,
                                   const domain::StandingPolicy& policy);
 nlohmann::json PolicyJson(const domain::StandingPolicy& p);
+
+// Gold checks: each annotator meets a pool's gold tasks in an order of
+// their own, by ascending GoldRank (a 64-bit hash of annotator and task), so
+// the checks are a random sample of the gold set for everyone, not the same
+// few for all. NextGoldTask is the first of `gold` (task ids) in that order
+// that is not in `claimed` (none when all are).
+uint64_t GoldRank(UserId annotator, TaskId task);
+std::optional<TaskId> NextGoldTask(UserId annotator,
+                                   const std::vector<int64_t>& gold,
+                                   const absl::flat_hash_set<int64_t>& claimed);
 
 }  // namespace internal
 

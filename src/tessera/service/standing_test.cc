@@ -5,8 +5,11 @@
 // (service_standing_pgtest).
 #include "tessera/service/standing.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -325,6 +328,118 @@ TEST_P(StandingServiceTest, GoldRateAndGrading) {
   TS_ASSERT_OK_AND_ASSIGN(json st, svc().MyStanding(ann[0]));
   EXPECT_EQ(st["overall"]["factors"][0]["name"], "gold_accuracy");
   EXPECT_GT(st["overall"]["factors"][0]["count"].get<double>(), 0);
+}
+
+// Gold checks sample the gold set per annotator: 40 gold tasks (the pool's
+// oldest), gold rate 0.5, six annotators claiming 40 tasks each (about 20
+// gold checks each). Served oldest first, every annotator would meet the
+// same gold tasks in the same order; here each meets them in an order of
+// their own, and never one gold task twice.
+TEST_P(StandingServiceTest, GoldOrderIsPerAnnotator) {
+  TS_ASSERT_OK_AND_ASSIGN(PoolId pool,
+                          Pool(400, {{"gold_rate", 0.5}}, /*gold=*/40));
+  std::vector<Principal> ann;
+  for (int i = 0; i < 6; ++i) {
+    TS_ASSERT_OK_AND_ASSIGN(Principal a,
+                            NewUser(absl::StrCat("g", i), {"annotator"}));
+    ann.push_back(a);
+  }
+  for (int round = 0; round < 40; ++round) {
+    for (const Principal& a : ann) TS_ASSERT_OK(Work(a, pool).status());
+  }
+  TS_ASSERT_OK_AND_ASSIGN(json claims,
+                          svc().ListPoolClaims(req_, pool, std::nullopt));
+  // Gold tasks served to each annotator, in the order served (the list is
+  // newest first).
+  std::map<int64_t, std::vector<int64_t>> served;
+  std::set<int64_t> gold_ids;
+  for (auto it = claims["claims"].rbegin(); it != claims["claims"].rend();
+       ++it) {
+    if ((*it)["reason"]["policy"] != "gold") continue;
+    served[(*it)["annotator_id"].get<int64_t>()].push_back(
+        (*it)["task_id"].get<int64_t>());
+    gold_ids.insert((*it)["task_id"].get<int64_t>());
+    EXPECT_EQ((*it)["reason"]["gold_claimed_before"].get<int64_t>(),
+              static_cast<int64_t>(
+                  served[(*it)["annotator_id"].get<int64_t>()].size() - 1));
+  }
+  ASSERT_EQ(served.size(), ann.size());
+  std::set<int64_t> firsts;
+  std::set<std::vector<int64_t>> orders;
+  for (const auto& [annotator, tasks] : served) {
+    RecordProperty(absl::StrCat("gold_checks_", annotator),
+                   static_cast<int>(tasks.size()));
+    EXPECT_GE(tasks.size(), 10u);
+    // Never the same gold task twice to one annotator.
+    EXPECT_EQ(std::set<int64_t>(tasks.begin(), tasks.end()).size(),
+              tasks.size());
+    // Not the oldest-first order.
+    EXPECT_FALSE(std::is_sorted(tasks.begin(), tasks.end()));
+    firsts.insert(tasks.front());
+    orders.insert(std::vector<int64_t>(tasks.begin(), tasks.begin() + 5));
+  }
+  // The annotators start on different gold tasks and go different ways:
+  // oldest first, all six would share one first task and one order.
+  EXPECT_GE(firsts.size(), 4u);
+  EXPECT_EQ(orders.size(), ann.size());
+  // Between them they met most of the gold set, not the same few.
+  EXPECT_GE(gold_ids.size(), 35u);
+  // The order is not shown to annotators: their view has no gold fields.
+  for (const Principal& a : ann) {
+    TS_ASSERT_OK_AND_ASSIGN(json mine, svc().ListMyClaims(a));
+    EXPECT_EQ(mine.dump().find("gold_claimed_before"), std::string::npos);
+    EXPECT_EQ(mine.dump().find("\"gold\""), std::string::npos);
+  }
+}
+
+// Gold tasks are never used up but never served twice to one annotator:
+// with 3 gold tasks among 30, one annotator's 30 claims take each gold task
+// once and every regular task once, then there is nothing left.
+TEST_P(StandingServiceTest, GoldTaskIsServedOncePerAnnotator) {
+  TS_ASSERT_OK_AND_ASSIGN(PoolId pool,
+                          Pool(30, {{"gold_rate", 0.5}}, /*gold=*/3));
+  TS_ASSERT_OK_AND_ASSIGN(Principal a, NewUser("once", {"annotator"}));
+  std::set<int64_t> tasks;
+  for (int i = 0; i < 30; ++i) {
+    TS_ASSERT_OK_AND_ASSIGN(json c, Work(a, pool));
+    EXPECT_TRUE(tasks.insert(c["task"]["id"].get<int64_t>()).second)
+        << "task served twice: " << c["task"]["id"];
+  }
+  EXPECT_EQ(tasks.size(), 30u);
+  TS_ASSERT_OK_AND_ASSIGN(auto none, svc().Claim(a, pool));
+  EXPECT_FALSE(none.has_value());
+  TS_ASSERT_OK_AND_ASSIGN(json claims,
+                          svc().ListPoolClaims(req_, pool, std::nullopt));
+  int gold = 0;
+  for (const json& c : claims["claims"])
+    gold += c["reason"]["policy"] == "gold";
+  EXPECT_EQ(gold, 3);
+}
+
+// The per-annotator order itself: a hash order over the gold ids, skipping
+// claimed ones.
+TEST(GoldOrder, NextGoldTaskSkipsClaimedAndDiffersByAnnotator) {
+  std::vector<int64_t> gold;
+  for (int64_t id = 1; id <= 50; ++id) gold.push_back(id * 7);
+  std::set<int64_t> firsts;
+  for (int64_t a = 1; a <= 20; ++a) {
+    absl::flat_hash_set<int64_t> claimed;
+    std::vector<int64_t> order;
+    while (auto next = internal::NextGoldTask(UserId(a), gold, claimed)) {
+      EXPECT_TRUE(claimed.insert(next->value).second);
+      order.push_back(next->value);
+    }
+    // Every gold task once, then none.
+    EXPECT_EQ(order.size(), gold.size());
+    firsts.insert(order.front());
+    // Deterministic: the same annotator gets the same first task.
+    EXPECT_EQ(internal::NextGoldTask(UserId(a), gold, {}),
+              std::optional<TaskId>(TaskId(order.front())));
+  }
+  // 20 annotators over 50 tasks: a uniform draw would give ~17 distinct
+  // first tasks; oldest first would give 1.
+  EXPECT_GE(firsts.size(), 10u);
+  EXPECT_FALSE(internal::NextGoldTask(UserId(1), {}, {}).has_value());
 }
 
 TEST_P(StandingServiceTest, ScarcePoolServesQualityContributorsFirst) {
