@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "config.h"
 #include "nlohmann/json.hpp"
 #include "tessera/base/clock.h"
@@ -294,6 +295,9 @@ int WithService(const Config& config, Fn fn) {
 }
 
 int Main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, which turns on its deadlock
+  // detector: a global lock taken on every Mutex::Lock. The tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (absl::Status s = service::InitCrypto(); !s.ok()) return Fail(s);
   CLI::App app{"Tessera: human annotation for AI training data"};
   app.require_subcommand(1);

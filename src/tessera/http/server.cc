@@ -2,6 +2,7 @@
 // Beast HTTP/1.1 I/O; requests run on a fixed worker pool; graceful Stop().
 #include "tessera/http/server.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -84,7 +85,10 @@ class WorkerPool {
   explicit WorkerPool(int threads) {
     threads_.reserve(std::max(threads, 1));
     for (int i = 0; i < std::max(threads, 1); ++i) {
-      threads_.emplace_back([this] { Loop(); });
+      threads_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "http-worker");
+        Loop();
+      });
     }
   }
   ~WorkerPool() { Stop(); }
@@ -642,7 +646,10 @@ void Server::Impl::Run() {
   work_.emplace(ioc_->get_executor());
   net::dispatch(acceptor_->get_executor(), [this] { DoAccept(); });
   for (int i = 0; i < std::max(options_.io_threads, 1); ++i) {
-    io_threads_.emplace_back([this] { ioc_->run(); });
+    io_threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "http-io");
+      ioc_->run();
+    });
   }
 }
 

@@ -2,6 +2,7 @@
 // cache, a group-committing writer thread, and a pool of read connections.
 #include "tessera/store/sqlite/sqlite_database.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -396,6 +397,7 @@ class SqliteDatabase final : public SqlDatabase {
   }
 
   void CheckpointLoop() {
+    pthread_setname_np(pthread_self(), "sqlite-ckpt");
     while (true) {
       {
         absl::MutexLock lock(&mu_);
@@ -417,6 +419,7 @@ class SqliteDatabase final : public SqlDatabase {
   }
 
   void WriterLoop() {
+    pthread_setname_np(pthread_self(), "sqlite-writer");
     std::vector<WriteJob*> batch;
     while (true) {
       batch.clear();
