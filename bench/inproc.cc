@@ -28,6 +28,45 @@ struct ThreadStats {
   std::map<std::string, int64_t> errors;
 };
 
+// kSubmitNext: one Claim, then SubmitAndClaimNext on the claim each call
+// returns. Each call is one op, timed into `submit`.
+void SubmitNextLoop(service::Service& service, PoolId pool, const Worker& w,
+                    const nlohmann::json& body,
+                    SteadyClock::time_point deadline,
+                    std::atomic<int64_t>& budget, std::atomic<bool>& stop,
+                    ThreadStats& st) {
+  auto t0 = SteadyClock::now();
+  auto first = service.Claim(w.principal, pool);
+  if (!first.ok()) {
+    st.errors[absl::StatusCodeToString(first.status().code())]++;
+    return;
+  }
+  if (!first->has_value()) {
+    ++st.empty;
+    return;
+  }
+  st.claim.Add(MicrosSince(t0));
+  ClaimId held((**first).body["claim"]["id"].get<int64_t>());
+  while (!stop && SteadyClock::now() < deadline && budget.fetch_sub(1) > 0) {
+    auto t1 = SteadyClock::now();
+    auto out = service.SubmitAndClaimNext(w.principal, held, body,
+                                          absl::StrCat("inproc-", held.value));
+    if (!out.ok()) {
+      st.errors[absl::StatusCodeToString(out.status().code())]++;
+      return;  // the claim is spent either way
+    }
+    st.submit.Add(MicrosSince(t1));
+    ++st.ops;
+    const nlohmann::json& next = (*out)["next"];
+    if (!next.is_object()) {
+      ++st.empty;
+      stop = true;
+      return;
+    }
+    held = ClaimId(next["claim"]["id"].get<int64_t>());
+  }
+}
+
 }  // namespace
 
 InprocResult RunInproc(service::Service& service, PoolId pool,
@@ -45,6 +84,11 @@ InprocResult RunInproc(service::Service& service, PoolId pool,
 
   auto run = [&](int t) {
     ThreadStats& st = stats[t];
+    if (mode == InprocMode::kSubmitNext) {
+      SubmitNextLoop(service, pool, workers[t], body, deadline, budget, stop,
+                     st);
+      return;
+    }
     while (!stop && SteadyClock::now() < deadline && budget.fetch_sub(1) > 0) {
       const Worker* w = nullptr;
       if (mode == InprocMode::kClaimOnly) {

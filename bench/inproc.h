@@ -14,10 +14,12 @@
 namespace tessera::bench {
 
 enum class InprocMode {
-  kClaimOnly,  // Claim only, each by an annotator never used before
-  kCycle,      // Claim then Submit, one annotator per thread
-  kAuthCycle,  // as kCycle, each call preceded by Authenticate(token) the
-               // way every HTTP request is
+  kClaimOnly,   // Claim only, each by an annotator never used before
+  kCycle,       // Claim then Submit, one annotator per thread
+  kAuthCycle,   // as kCycle, each call preceded by Authenticate(token) the
+                // way every HTTP request is
+  kSubmitNext,  // SubmitAndClaimNext (the web app's loop: one transaction
+                // per task) after one first Claim, one annotator per thread
 };
 
 struct InprocResult {
@@ -29,9 +31,10 @@ struct InprocResult {
   int64_t empty = 0;                      // the pool had nothing to claim
 };
 
-// Runs `threads` threads for `seconds` or until `max_ops`. kCycle and
-// kAuthCycle use workers[i] on thread i (needs workers.size() >= threads);
-// kClaimOnly hands out workers in order and stops when they run out.
+// Runs `threads` threads for `seconds` or until `max_ops`. kCycle,
+// kAuthCycle and kSubmitNext use workers[i] on thread i (needs workers.size()
+// >= threads); kClaimOnly hands out workers in order and stops when they run
+// out.
 InprocResult RunInproc(service::Service& service, PoolId pool,
                        const std::vector<Worker>& workers, InprocMode mode,
                        int threads, double seconds, int64_t max_ops);

@@ -133,6 +133,9 @@ struct Claim {
   ClaimState state = ClaimState::kActive;
   absl::Time created_at;
   absl::Time expires_at;
+  // Why the task went to this annotator (JSON; issue 6). Written by
+  // Tx::InsertClaim, read back by Tx::ListClaimRecords, not by GetClaim.
+  std::string reason_json;
 };
 
 struct Submission {

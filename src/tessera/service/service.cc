@@ -847,69 +847,75 @@ absl::StatusOr<json> Service::ListPools(const Principal& p) {
 absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
                                                           PoolId pool_id) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
-  absl::Time now = clock_.Now();
-  // The transaction leaves the claim and the task's JSON here; the claim's
-  // JSON is built after the commit, off the SQLite writer's critical path.
-  std::optional<domain::Claim> claimed;
-  json task_out;
-  bool resumed = false;
+  const absl::Time now = clock_.Now();
+  ClaimDraft draft;
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
-    claimed.reset();
-    TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(pool_id));
-    if (!ReleasedToWorkers(pool)) return NotFound("pool");
-    if (auto reason = ClosedReason(pool, now)) {
-      return FailedPrecondition(*reason);
-    }
-    TS_ASSIGN_OR_RETURN(auto active, tx.FindActiveClaim(p.id, pool_id));
-    if (active) {
-      if (active->expires_at > now) {
-        TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(active->task_id));
-        TS_ASSIGN_OR_RETURN(task_out, ClaimedTaskJson(tx, task));
-        claimed = *active;
-        resumed = true;
-        return absl::OkStatus();
-      }
-      // The lease ran out and the sweeper has not seen it yet.
-      TS_RETURN_IF_ERROR(tx.UpdateClaimState(active->id, ClaimState::kActive,
-                                             ClaimState::kExpired));
-      TS_RETURN_IF_ERROR(tx.AddOpenSlots(active->task_id, +1));
-      TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.expire", "claim",
-                               active->id.value, {{"state", "active"}},
-                               {{"state", "expired"}}, now));
-    }
-    // ---- Workforce: standing and allocation (issue 6): eligibility and the
-    // policy branch (gold check, priority, exploration) pick the task.
-    TS_ASSIGN_OR_RETURN(Allocation pick, Allocate(tx, p, pool, now));
-    std::optional<TaskId> task_id = pick.task;
-    if (!task_id) return absl::OkStatus();
-    if (pick.consume_slot) TS_RETURN_IF_ERROR(tx.AddOpenSlots(*task_id, -1));
-    domain::Claim claim;
-    claim.task_id = *task_id;
-    claim.pool_id = pool_id;
-    claim.annotator_id = p.id;
-    claim.state = ClaimState::kActive;
-    claim.created_at = now;
-    claim.expires_at = now + absl::Seconds(pool.lease_seconds);
-    auto id = tx.InsertClaim(claim);
-    if (id.status().code() == absl::StatusCode::kAlreadyExists) {
-      // A concurrent claim by the same annotator won the race: retry.
-      return absl::AbortedError("concurrent claim");
-    }
-    TS_RETURN_IF_ERROR(id.status());
-    claim.id = *id;
-    // ---- Workforce: standing and allocation (issue 6): why this claim.
-    TS_RETURN_IF_ERROR(tx.SetClaimReason(claim.id, pick.reason.dump()));
-    TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(*task_id));
-    TS_ASSIGN_OR_RETURN(task_out, ClaimedTaskJson(tx, task));
-    TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.create", "claim", claim.id.value,
-                             nullptr, {{"task_id", task_id->value}}, now));
-    claimed = std::move(claim);
-    resumed = false;
-    return absl::OkStatus();
+    draft = {};
+    return ClaimInTx(tx, p, pool_id, now, draft);
   }));
-  if (!claimed) return std::nullopt;
+  if (!draft.claimed) return std::nullopt;
+  return ClaimResultOf(std::move(draft));
+}
+
+ClaimResult Service::ClaimResultOf(ClaimDraft draft) {
   return ClaimResult{
-      {{"claim", ClaimJson(*claimed)}, {"task", std::move(task_out)}}, resumed};
+      {{"claim", ClaimJson(*draft.claimed)}, {"task", std::move(draft.task)}},
+      draft.resumed};
+}
+
+absl::Status Service::ClaimInTx(Tx& tx, const Principal& p, PoolId pool_id,
+                                absl::Time now, ClaimDraft& out) {
+  TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(pool_id));
+  if (!ReleasedToWorkers(pool)) return NotFound("pool");
+  if (auto reason = ClosedReason(pool, now)) {
+    return FailedPrecondition(*reason);
+  }
+  TS_ASSIGN_OR_RETURN(auto active, tx.FindActiveClaim(p.id, pool_id));
+  if (active) {
+    if (active->expires_at > now) {
+      TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(active->task_id));
+      TS_ASSIGN_OR_RETURN(out.task, ClaimedTaskJson(tx, task));
+      out.claimed = *active;
+      out.resumed = true;
+      return absl::OkStatus();
+    }
+    // The lease ran out and the sweeper has not seen it yet.
+    TS_RETURN_IF_ERROR(tx.UpdateClaimState(active->id, ClaimState::kActive,
+                                           ClaimState::kExpired));
+    TS_RETURN_IF_ERROR(tx.AddOpenSlots(active->task_id, +1));
+    TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.expire", "claim",
+                             active->id.value, {{"state", "active"}},
+                             {{"state", "expired"}}, now));
+  }
+  // ---- Workforce: standing and allocation (issue 6): eligibility and the
+  // policy branch (gold check, priority, exploration) pick the task.
+  TS_ASSIGN_OR_RETURN(Allocation pick, Allocate(tx, p, pool, now));
+  std::optional<TaskId> task_id = pick.task;
+  if (!task_id) return absl::OkStatus();
+  if (pick.consume_slot) TS_RETURN_IF_ERROR(tx.AddOpenSlots(*task_id, -1));
+  domain::Claim claim;
+  claim.task_id = *task_id;
+  claim.pool_id = pool_id;
+  claim.annotator_id = p.id;
+  claim.state = ClaimState::kActive;
+  claim.created_at = now;
+  claim.expires_at = now + absl::Seconds(pool.lease_seconds);
+  // ---- Workforce: standing and allocation (issue 6): why this claim.
+  claim.reason_json = pick.reason.dump();
+  auto id = tx.InsertClaim(claim);
+  if (id.status().code() == absl::StatusCode::kAlreadyExists) {
+    // A concurrent claim by the same annotator won the race: retry.
+    return absl::AbortedError("concurrent claim");
+  }
+  TS_RETURN_IF_ERROR(id.status());
+  claim.id = *id;
+  TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(*task_id));
+  TS_ASSIGN_OR_RETURN(out.task, ClaimedTaskJson(tx, task));
+  TS_RETURN_IF_ERROR(Audit(tx, p.id, "claim.create", "claim", claim.id.value,
+                           nullptr, {{"task_id", task_id->value}}, now));
+  out.claimed = std::move(claim);
+  out.resumed = false;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
@@ -917,88 +923,119 @@ absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
                                      absl::string_view idempotency_key) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
   TS_ASSIGN_OR_RETURN(WorkBody work, ParseWorkBody(body, idempotency_key));
-  const json* result = work.result;
-  std::optional<int64_t> active_seconds = work.active_seconds;
-  absl::Time now = clock_.Now();
-  json out;
-  // A new submission's JSON is built after the commit, off the SQLite
-  // writer's critical path; a replay's inside (it is rare).
-  std::optional<std::pair<domain::Submission, domain::Round>> created;
+  const absl::Time now = clock_.Now();
+  SubmitDraft draft;
   TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
-    created.reset();
-    auto claim = tx.GetClaim(claim_id);
-    if (!claim.ok() || claim->annotator_id != p.id) return NotFound("claim");
-    if (claim->state == ClaimState::kSubmitted) {
-      TS_ASSIGN_OR_RETURN(auto existing, tx.FindSubmissionByClaim(claim_id));
-      TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(existing->id));
-      if (!idempotency_key.empty() && !rounds.empty() &&
-          rounds[0].idempotency_key == idempotency_key) {
-        out = SubmissionJson(*existing, rounds);
-        out["replayed"] = true;
-        return absl::OkStatus();
-      }
-      return Conflict("this claim was already submitted");
-    }
-    if (claim->state != ClaimState::kActive || claim->expires_at <= now) {
-      return FailedPrecondition(absl::StrCat(
-          "the lease on this task has ended (claim is ",
-          claim->state == ClaimState::kActive ? "expired"
-                                              : domain::ToString(claim->state),
-          "); claim a new task"));
-    }
-    TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(claim->pool_id));
-    TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(claim->task_id));
-    TS_RETURN_IF_ERROR(
-        domain::ValidateResult(pool.task_type, ParseStored(pool.config_json),
-                               ParseStored(task.data_json), *result, "result"));
-    TS_RETURN_IF_ERROR(tx.UpdateClaimState(claim_id, ClaimState::kActive,
-                                           ClaimState::kSubmitted));
-    domain::Submission s;
-    s.claim_id = claim_id;
-    s.task_id = claim->task_id;
-    s.pool_id = claim->pool_id;
-    s.annotator_id = p.id;
-    s.state = SubmissionState::kPendingReview;
-    s.round = 1;
-    s.created_at = s.updated_at = now;
-    TS_ASSIGN_OR_RETURN(s.id, tx.InsertSubmission(s));
-    domain::Round r;
-    r.submission_id = s.id;
-    r.round = 1;
-    r.result_json = result->dump();
-    r.active_seconds = active_seconds.value_or(0);
-    r.idempotency_key = std::string(idempotency_key);
-    r.submitted_at = now;
-    TS_RETURN_IF_ERROR(tx.InsertRound(r));
-    // ---- Workforce: standing and allocation (issue 6): grade gold checks.
-    TS_RETURN_IF_ERROR(RecordGoldCheck(tx, pool, task, s, *result, now));
-    // ---- Workforce: dynamic overlap and simulation (issue 6)
-    TS_RETURN_IF_ERROR(
-        internal::ExtendOverlapIfUnsure(tx, pool, s.task_id, now).status());
-    TS_RETURN_IF_ERROR(Audit(tx, p.id, "submission.create", "submission",
-                             s.id.value, {{"claim_id", claim_id.value}},
-                             {{"state", "pending_review"}, {"round", 1}}, now));
-    created.emplace(std::move(s), std::move(r));
-    return absl::OkStatus();
+    draft = {};
+    return SubmitInTx(tx, p, claim_id, *work.result, work.active_seconds,
+                      idempotency_key, now, draft);
   }));
-  if (created) out = SubmissionJson(created->first, {created->second});
-  return out;
+  return SubmitJsonOf(std::move(draft));
+}
+
+json Service::SubmitJsonOf(SubmitDraft draft) {
+  if (!draft.created) return std::move(draft.replayed);
+  return SubmissionJson(draft.created->first, {draft.created->second});
+}
+
+absl::Status Service::SubmitInTx(Tx& tx, const Principal& p, ClaimId claim_id,
+                                 const json& result,
+                                 std::optional<int64_t> active_seconds,
+                                 absl::string_view idempotency_key,
+                                 absl::Time now, SubmitDraft& out) {
+  auto claim = tx.GetClaim(claim_id);
+  if (!claim.ok() || claim->annotator_id != p.id) return NotFound("claim");
+  if (claim->state == ClaimState::kSubmitted) {
+    TS_ASSIGN_OR_RETURN(auto existing, tx.FindSubmissionByClaim(claim_id));
+    TS_ASSIGN_OR_RETURN(auto rounds, tx.ListRounds(existing->id));
+    if (!idempotency_key.empty() && !rounds.empty() &&
+        rounds[0].idempotency_key == idempotency_key) {
+      out.replayed = SubmissionJson(*existing, rounds);
+      out.replayed["replayed"] = true;
+      return absl::OkStatus();
+    }
+    return Conflict("this claim was already submitted");
+  }
+  if (claim->state != ClaimState::kActive || claim->expires_at <= now) {
+    return FailedPrecondition(absl::StrCat(
+        "the lease on this task has ended (claim is ",
+        claim->state == ClaimState::kActive ? "expired"
+                                            : domain::ToString(claim->state),
+        "); claim a new task"));
+  }
+  TS_ASSIGN_OR_RETURN(domain::Pool pool, tx.GetPool(claim->pool_id));
+  TS_ASSIGN_OR_RETURN(domain::Task task, tx.GetTask(claim->task_id));
+  TS_RETURN_IF_ERROR(
+      domain::ValidateResult(pool.task_type, ParseStored(pool.config_json),
+                             ParseStored(task.data_json), result, "result"));
+  TS_RETURN_IF_ERROR(tx.UpdateClaimState(claim_id, ClaimState::kActive,
+                                         ClaimState::kSubmitted));
+  domain::Submission s;
+  s.claim_id = claim_id;
+  s.task_id = claim->task_id;
+  s.pool_id = claim->pool_id;
+  s.annotator_id = p.id;
+  s.state = SubmissionState::kPendingReview;
+  s.round = 1;
+  s.created_at = s.updated_at = now;
+  TS_ASSIGN_OR_RETURN(s.id, tx.InsertSubmission(s));
+  domain::Round r;
+  r.submission_id = s.id;
+  r.round = 1;
+  r.result_json = result.dump();
+  r.active_seconds = active_seconds.value_or(0);
+  r.idempotency_key = std::string(idempotency_key);
+  r.submitted_at = now;
+  TS_RETURN_IF_ERROR(tx.InsertRound(r));
+  // ---- Workforce: standing and allocation (issue 6): grade gold checks.
+  TS_RETURN_IF_ERROR(RecordGoldCheck(tx, pool, task, s, result, now));
+  // ---- Workforce: dynamic overlap and simulation (issue 6)
+  TS_RETURN_IF_ERROR(
+      internal::ExtendOverlapIfUnsure(tx, pool, s.task_id, now).status());
+  TS_RETURN_IF_ERROR(Audit(tx, p.id, "submission.create", "submission",
+                           s.id.value, {{"claim_id", claim_id.value}},
+                           {{"state", "pending_review"}, {"round", 1}}, now));
+  out.created.emplace(std::move(s), std::move(r));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<json> Service::SubmitAndClaimNext(
     const Principal& p, ClaimId claim_id, const json& body,
     absl::string_view idempotency_key) {
-  TS_ASSIGN_OR_RETURN(json out, Submit(p, claim_id, body, idempotency_key));
-  PoolId pool(out.value("pool_id", int64_t{0}));
-  absl::StatusOr<std::optional<ClaimResult>> next = Claim(p, pool);
-  if (!next.ok()) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
+  TS_ASSIGN_OR_RETURN(WorkBody work, ParseWorkBody(body, idempotency_key));
+  const absl::Time now = clock_.Now();
+  SubmitDraft submitted;
+  ClaimDraft next;
+  absl::Status next_status;
+  // One transaction, so one commit (and one fsync) per task in the web
+  // app's loop. The claim runs in a savepoint: when it fails, its own
+  // changes are undone and the submit still commits.
+  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+    submitted = {};
+    next = {};
+    TS_RETURN_IF_ERROR(SubmitInTx(tx, p, claim_id, *work.result,
+                                  work.active_seconds, idempotency_key, now,
+                                  submitted));
+    const PoolId pool =
+        submitted.created
+            ? submitted.created->first.pool_id
+            : PoolId(submitted.replayed.value("pool_id", int64_t{0}));
+    next_status = tx.Nested(
+        [&](Tx& nested) { return ClaimInTx(nested, p, pool, now, next); });
+    // A lost race (PostgreSQL): run the whole transaction again.
+    if (absl::IsAborted(next_status)) return next_status;
+    return absl::OkStatus();
+  }));
+  json out = SubmitJsonOf(std::move(submitted));
+  if (!next_status.ok()) {
     out["next"] = nullptr;
-    out["next_reason"] = std::string(next.status().message());
-  } else if (!*next) {
+    out["next_reason"] = std::string(next_status.message());
+  } else if (!next.claimed) {
     out["next"] = nullptr;
     out["next_reason"] = "no task is left for you in this pool";
   } else {
-    out["next"] = std::move((*next)->body);
+    out["next"] = ClaimResultOf(std::move(next)).body;
   }
   return out;
 }

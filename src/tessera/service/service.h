@@ -115,9 +115,9 @@ class Service {
   absl::StatusOr<json> Submit(const Principal& p, ClaimId claim,
                               const json& body,
                               absl::string_view idempotency_key);
-  // Submit, then (in its own transaction) Claim in the same pool: adds
-  // "next" (Claim's {claim, task}, or null) and, when null, "next_reason".
-  // A failing claim never fails the submit.
+  // Submit, then Claim in the same pool, in one transaction (the claim in
+  // a savepoint of its own): adds "next" (Claim's {claim, task}, or null)
+  // and, when null, "next_reason". A failing claim never fails the submit.
   absl::StatusOr<json> SubmitAndClaimNext(const Principal& p, ClaimId claim,
                                           const json& body,
                                           absl::string_view idempotency_key);
@@ -306,6 +306,27 @@ class Service {
   // ---- end Workforce: appeals, floor, flags, records
 
  private:
+  // The transactional parts of Claim and Submit, which SubmitAndClaimNext
+  // runs in one transaction; the response JSON is built after the commit.
+  struct ClaimDraft {
+    std::optional<domain::Claim> claimed;  // none: no task for the caller
+    json task;
+    bool resumed = false;
+  };
+  absl::Status ClaimInTx(store::Tx& tx, const Principal& p, PoolId pool_id,
+                         absl::Time now, ClaimDraft& out);
+  static ClaimResult ClaimResultOf(ClaimDraft draft);
+  struct SubmitDraft {
+    json replayed;  // a replay's JSON (built inside: replays are rare)
+    std::optional<std::pair<domain::Submission, domain::Round>> created;
+  };
+  absl::Status SubmitInTx(store::Tx& tx, const Principal& p, ClaimId claim_id,
+                          const json& result,
+                          std::optional<int64_t> active_seconds,
+                          absl::string_view idempotency_key, absl::Time now,
+                          SubmitDraft& out);
+  static json SubmitJsonOf(SubmitDraft draft);
+
   absl::Status Write(absl::FunctionRef<absl::Status(store::Tx&)> fn);
   absl::Status Read(absl::FunctionRef<absl::Status(store::Tx&)> fn);
   // Snapshots one pool (quality.cc). `actor` is the caller, who must own

@@ -1349,8 +1349,19 @@ TEST_P(ServiceTest, SubmitAndClaimNextClaimsInTheSamePool) {
   TS_ASSERT_OK_AND_ASSIGN(json first, ClaimTask(ann, pool));
   const json work = {{"result", BboxResult(10)}};
 
+  // The submit and the next claim are one transaction: when its commit
+  // fails, neither happened.
+  const int64_t writes_before = faults().writes();
+  faults().FailWrite(1, store::WriteFault::kFailBeforeCommit);
+  EXPECT_FALSE(
+      svc().SubmitAndClaimNext(ann, ClaimIdOf(first), work, "k1").ok());
+  EXPECT_EQ(faults().writes() - writes_before, 1);
+  TS_ASSERT_OK_AND_ASSIGN(domain::Claim unsent, StoredClaim(ClaimIdOf(first)));
+  EXPECT_EQ(unsent.state, domain::ClaimState::kActive);
+
   TS_ASSERT_OK_AND_ASSIGN(
       json out, svc().SubmitAndClaimNext(ann, ClaimIdOf(first), work, "k1"));
+  EXPECT_EQ(faults().writes() - writes_before, 2);
   EXPECT_EQ(out["state"], "pending_review");
   ASSERT_TRUE(out["next"].is_object()) << out.dump();
   EXPECT_FALSE(out.contains("next_reason"));

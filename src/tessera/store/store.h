@@ -307,6 +307,11 @@ class Tx {
  public:
   virtual ~Tx() = default;
 
+  // Runs `fn` in a savepoint of this transaction and returns its status.
+  // When `fn` fails, only its own changes are undone and the transaction
+  // goes on (if undoing fails too, that error is returned instead).
+  virtual absl::Status Nested(absl::FunctionRef<absl::Status(Tx&)> fn) = 0;
+
   // Users and sessions.
   virtual absl::StatusOr<UserId> InsertUser(const domain::User& user) = 0;
   virtual absl::StatusOr<domain::User> GetUser(UserId id) = 0;
@@ -574,8 +579,6 @@ class Tx {
   // The pool's tasks without gold and their free slots.
   virtual absl::StatusOr<std::pair<int64_t, int64_t>> CountPoolSlots(
       PoolId pool) = 0;
-  virtual absl::Status SetClaimReason(ClaimId id,
-                                      absl::string_view reason_json) = 0;
   // Newest first, optionally of one annotator and/or pool.
   virtual absl::StatusOr<std::vector<ClaimRecord>> ListClaimRecords(
       std::optional<UserId> annotator, std::optional<PoolId> pool,

@@ -798,6 +798,64 @@ TEST_P(StoreConformanceTest, ListExpiredClaimsOldestFirstActiveOnly) {
   EXPECT_TRUE(expired(T0() - absl::Minutes(1), 10).empty());
 }
 
+// A nested part that fails, even on a failed statement, is undone alone;
+// the transaction goes on and commits the rest.
+TEST_P(StoreConformanceTest, NestedUndoesOnlyItsOwnChanges) {
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_RETURN_IF_ERROR(tx.InsertUser(MakeUser("outer")).status());
+    absl::Status failed = tx.Nested([](Tx& inner) -> absl::Status {
+      TS_RETURN_IF_ERROR(inner.InsertUser(MakeUser("undone")).status());
+      return absl::FailedPreconditionError("changed my mind");
+    });
+    if (!absl::IsFailedPrecondition(failed)) return failed;
+    absl::Status duplicate = tx.Nested([](Tx& inner) -> absl::Status {
+      TS_RETURN_IF_ERROR(inner.InsertUser(MakeUser("undone-too")).status());
+      return inner.InsertUser(MakeUser("outer")).status();
+    });
+    if (!absl::IsAlreadyExists(duplicate)) {
+      return absl::InternalError(
+          absl::StrCat("duplicate: ", duplicate.ToString()));
+    }
+    TS_RETURN_IF_ERROR(tx.Nested(
+        [](Tx& inner) { return inner.InsertUser(MakeUser("kept")).status(); }));
+    return tx.InsertUser(MakeUser("after")).status();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    for (const char* name : {"outer", "kept", "after"}) {
+      TS_ASSIGN_OR_RETURN(auto user, tx.FindUserByName(name));
+      EXPECT_TRUE(user.has_value()) << name;
+    }
+    for (const char* name : {"undone", "undone-too"}) {
+      TS_ASSIGN_OR_RETURN(auto user, tx.FindUserByName(name));
+      EXPECT_FALSE(user.has_value()) << name;
+    }
+    return absl::OkStatus();
+  }));
+}
+
+TEST_P(StoreConformanceTest, ClaimReasonIsStoredWithTheClaim) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 2, 1));
+  Claim with = MakeClaim(w.tasks[0], w.pool, w.annotators[0]);
+  with.reason_json = R"({"policy":"oldest_first"})";
+  const Claim without = MakeClaim(w.tasks[1], w.pool, w.annotators[1]);
+  ClaimId c_with, c_without;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(c_with, tx.InsertClaim(with));
+    TS_ASSIGN_OR_RETURN(c_without, tx.InsertClaim(without));
+    return absl::OkStatus();
+  }));
+  std::vector<store::ClaimRecord> records;
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(records, tx.ListClaimRecords(std::nullopt, w.pool, 10));
+    return absl::OkStatus();
+  }));
+  ASSERT_EQ(records.size(), 2u);  // newest first
+  EXPECT_EQ(records[0].claim.id, c_without);
+  EXPECT_FALSE(records[0].reason_json.has_value());
+  EXPECT_EQ(records[1].claim.id, c_with);
+  EXPECT_EQ(records[1].reason_json, with.reason_json);
+}
+
 TEST_P(StoreConformanceTest, SubmissionsAndRoundsRoundTrip) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 2, 2));
   const UserId a = w.annotators[0], reviewer = w.annotators[1];

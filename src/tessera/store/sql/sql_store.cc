@@ -275,6 +275,16 @@ class SqlTx final : public Tx {
   SqlTx(SqlConn& conn, const Dialect& dialect)
       : conn_(conn), dialect_(dialect) {}
 
+  absl::Status Nested(absl::FunctionRef<absl::Status(Tx&)> fn) override {
+    // Simple-query statements: PostgreSQL does not prepare SAVEPOINT.
+    TS_RETURN_IF_ERROR(conn_.ExecScript("SAVEPOINT tessera_nested"));
+    absl::Status status = fn(*this);
+    if (status.ok()) return conn_.ExecScript("RELEASE tessera_nested");
+    TS_RETURN_IF_ERROR(
+        conn_.ExecScript("ROLLBACK TO tessera_nested; RELEASE tessera_nested"));
+    return status;
+  }
+
   // Users and sessions.
   absl::StatusOr<UserId> InsertUser(const User& u) override {
     TS_ASSIGN_OR_RETURN(
@@ -691,10 +701,13 @@ class SqlTx final : public Tx {
         int64_t id,
         InsertReturningId(
             "INSERT INTO claims (task_id, pool_id, annotator_id, state, "
-            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "created_at, expires_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             {c.task_id.value, c.pool_id.value, c.annotator_id.value,
              std::string(domain::ToString(c.state)), Micros(c.created_at),
-             Micros(c.expires_at)}));
+             Micros(c.expires_at),
+             c.reason_json.empty() ? SqlValue(std::monostate{})
+                                   : SqlValue(c.reason_json)}));
     return ClaimId(id);
   }
   absl::StatusOr<Claim> GetClaim(ClaimId id) override {
@@ -1623,12 +1636,6 @@ class SqlTx final : public Tx {
           "tasks WHERE pool_id = ? AND gold IS NULL",
           {pool.value}));
     return std::make_pair(Int(rows[0][0]), Int(rows[0][1]));
-  }
-  absl::Status SetClaimReason(ClaimId id,
-                              absl::string_view reason_json) override {
-    TS_RETURN_IF_ERROR(conn_.Exec("UPDATE claims SET reason = ? WHERE id = ?",
-                                  {std::string(reason_json), id.value}));
-    return ExpectOneChange("claim");
   }
   absl::StatusOr<std::vector<ClaimRecord>> ListClaimRecords(
       std::optional<UserId> annotator, std::optional<PoolId> pool,
