@@ -554,13 +554,16 @@ absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenSqlite(
   // Every job of a batch runs in a savepoint, so each page a job changes is
   // first copied to the sub-journal, which SQLite keeps in memory only up
   // to 64 KiB and then writes to a temp file: a third of the writer's time
-  // under load went to those writes. Keep up to 8 MiB in memory (bigger
-  // jobs, e.g. imports, still spill). Possible only before SQLite's first
-  // use in the process, which is normally this call; otherwise it is
+  // under load went to those writes. Keep up to 1 MiB in memory (bigger
+  // jobs, e.g. imports, still spill). SQLite allocates the in-memory
+  // journal as one chunk of this size, so it must stay well below
+  // jemalloc's 8 MiB "oversize" threshold: those allocations are returned
+  // to the kernel (madvise) on every free. Possible only before SQLite's
+  // first use in the process, which is normally this call; otherwise it is
   // refused and the default stays.
   static std::once_flag spill_once;
   std::call_once(spill_once, [] {
-    (void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20);
+    (void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 1 << 20);
   });
   TS_ASSIGN_OR_RETURN(
       std::unique_ptr<SqliteConn> writer,
