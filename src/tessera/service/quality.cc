@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "tessera/algo/agreement.h"
 #include "tessera/algo/boxes.h"
 #include "tessera/algo/categorical.h"
@@ -19,6 +20,7 @@
 #include "tessera/base/clock.h"
 #include "tessera/base/status.h"
 #include "tessera/domain/types.h"
+#include "tessera/service/auth.h"
 #include "tessera/service/internal/access.h"
 #include "tessera/service/service.h"
 
@@ -566,6 +568,48 @@ absl::StatusOr<int> Service::AggregateStalePools(int limit) {
   return written;
 }
 
+namespace {
+
+// Splits `body` into pieces of at most `max_bytes` (at least 4) that never
+// cut a UTF-8 sequence in two (PostgreSQL rejects such text).
+std::vector<absl::string_view> SplitUtf8(absl::string_view body,
+                                         size_t max_bytes) {
+  max_bytes = std::max<size_t>(max_bytes, 4);
+  std::vector<absl::string_view> out;
+  while (!body.empty()) {
+    size_t n = std::min(max_bytes, body.size());
+    while (n < body.size() && n > 0 &&
+           (static_cast<unsigned char>(body[n]) & 0xC0) == 0x80) {
+      --n;  // body[n] continues a sequence: end the piece before it starts
+    }
+    out.push_back(body.substr(0, n));
+    body.remove_prefix(n);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Service::StageSnapshotParts(PoolId pool,
+                                                        absl::string_view body,
+                                                        absl::Time now) {
+  const std::string token = NewToken();
+  const std::vector<absl::string_view> parts =
+      SplitUtf8(body, options_.snapshot_part_bytes);
+  for (size_t seq = 0; seq < parts.size(); ++seq) {
+    TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
+      if (seq == 0) {
+        // Parts a stopped writer left behind, staged over an hour ago.
+        TS_RETURN_IF_ERROR(
+            tx.DeleteUnusedSnapshotParts(pool, now - absl::Hours(1)).status());
+      }
+      return tx.StageQualitySnapshotPart(pool, token, static_cast<int>(seq),
+                                         parts[seq], now);
+    }));
+  }
+  return token;
+}
+
 absl::StatusOr<std::optional<json>> Service::AggregatePool(
     const std::optional<Principal>& actor, PoolId id, bool only_if_stale) {
   domain::Pool pool;
@@ -600,6 +644,20 @@ absl::StatusOr<std::optional<json>> Service::AggregatePool(
   snapshot.input_mark = mark.mark;
   snapshot.method = computed.method;
   snapshot.body_json = computed.body.dump();
+  if (snapshot.body_json.size() > options_.snapshot_part_bytes) {
+    TS_ASSIGN_OR_RETURN(
+        snapshot.parts_token,
+        StageSnapshotParts(id, snapshot.body_json, clock_.Now()));
+  }
+  // Staged parts that no snapshot will name (this one lost or was skipped).
+  auto drop_parts = [&] {
+    if (snapshot.parts_token.empty()) return;
+    (void)Write([&](Tx& tx) {
+      return tx
+          .DeleteUnusedSnapshotParts(id, clock_.Now(), snapshot.parts_token)
+          .status();
+    });
+  };
 
   // Another process may take the next version first (unique (pool_id,
   // version)); then re-read the latest and try again.
@@ -632,6 +690,7 @@ absl::StatusOr<std::optional<json>> Service::AggregatePool(
         attempt < kInsertAttempts) {
       continue;
     }
+    if (!s.ok() || skipped) drop_parts();
     TS_RETURN_IF_ERROR(s);
     if (skipped) return std::nullopt;
     return SnapshotJson(snapshot);

@@ -443,6 +443,59 @@ TEST_P(QualityTest, FreeTextPoolsAreCountedNotInferred) {
             (json{{"annotator_id", a0.id.value}, {"submissions", 2}}));
 }
 
+// A body larger than snapshot_part_bytes is stored in parts (each its own
+// transaction) and reads back the same; names with multi-byte UTF-8 are
+// never cut in two.
+TEST_P(QualityTest, LargeSnapshotsAreStoredInParts) {
+  TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal a0, NewUser("a0", {"annotator"}));
+  std::vector<json> tasks;
+  for (int i = 0; i < 40; ++i) {
+    tasks.push_back({{"text", absl::StrCat("caf\u00e9 \u2713 ", i)}});
+  }
+  TS_ASSERT_OK_AND_ASSIGN(
+      PoolId pool,
+      OpenPool(req, "classify", {{"labels", {"a", "b"}}}, 1, tasks));
+  TS_ASSERT_OK_AND_ASSIGN(auto subs, Work(a0, pool, [](const json&) {
+                            return json{{"label", "a"}};
+                          }));
+  ASSERT_EQ(subs.size(), 40u);
+
+  ServiceOptions small;
+  small.snapshot_part_bytes = 333;
+  Service parts(store(), clock_, small);
+  TS_ASSERT_OK_AND_ASSIGN(json v1, parts.Aggregate(req, pool));
+  EXPECT_EQ(v1["version"], 1);
+  size_t body_bytes = 0;
+  std::string token;
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto head, tx.FindLatestQualitySnapshotHead(pool));
+    if (!head) return absl::NotFoundError("no snapshot");
+    token = head->parts_token;
+    TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshot(pool));
+    body_bytes = latest->body_json.size();
+    return absl::OkStatus();
+  }));
+  EXPECT_FALSE(token.empty());
+  EXPECT_GT(body_bytes, 5u * 333);  // six parts or more
+  // Read back through another service (default options): the same object.
+  TS_ASSERT_OK_AND_ASSIGN(json read, svc().GetQuality(req, pool, 1));
+  EXPECT_EQ(read, v1);
+  // Small bodies stay in the row.
+  TS_ASSERT_OK_AND_ASSIGN(PoolId tiny,
+                          OpenPool(req, "classify", {{"labels", {"a", "b"}}}, 1,
+                                   {json{{"text", "x"}}}));
+  TS_ASSERT_OK(Work(a0, tiny, [](const json&) {
+                 return json{{"label", "b"}};
+               }).status());
+  TS_ASSERT_OK(svc().Aggregate(req, tiny).status());
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto head, tx.FindLatestQualitySnapshotHead(tiny));
+    EXPECT_TRUE(head.has_value() && head->parts_token.empty());
+    return absl::OkStatus();
+  }));
+}
+
 // Writers racing for the next version (several server processes on one
 // PostgreSQL) each get their own: the loser of a version retries.
 TEST_P(QualityTest, ConcurrentAggregationsGetDistinctVersions) {

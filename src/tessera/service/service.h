@@ -45,6 +45,10 @@ struct ServiceOptions {
   // The `issuer` of signed work records (GET /me/record): who vouches for
   // them, e.g. the platform's host name.
   std::string record_issuer = "tessera";
+  // A quality snapshot body larger than this is written in parts of at
+  // most this size, each in its own small transaction, so that no single
+  // write holds up claims for the time a body of megabytes takes.
+  size_t snapshot_part_bytes = 256 << 10;
 };
 
 // The result of a claim: 201 with the claim, or nothing to do (204).
@@ -334,6 +338,11 @@ class Service {
   // the latest snapshot already covers the pool's current inputs.
   absl::StatusOr<std::optional<json>> AggregatePool(
       const std::optional<Principal>& actor, PoolId pool, bool only_if_stale);
+  // Writes `body` as quality snapshot parts under a new token (one small
+  // transaction each) and returns the token.
+  absl::StatusOr<std::string> StageSnapshotParts(PoolId pool,
+                                                 absl::string_view body,
+                                                 absl::Time now);
 
   struct CachedSession {
     Principal principal;

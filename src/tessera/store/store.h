@@ -86,6 +86,10 @@ struct QualitySnapshot {
   int64_t input_mark = 0;
   std::string method;     // e.g. "dawid_skene", "none"
   std::string body_json;  // the snapshot itself
+  // Non-empty: the body was staged in parts under this token
+  // (Tx::StageQualitySnapshotPart) and the row's own body is empty; readers
+  // get body_json assembled from the parts either way.
+  std::string parts_token;
 };
 
 // The inputs of aggregation for one submission: its latest round's result.
@@ -458,6 +462,21 @@ class Tx {
   FindLatestQualitySnapshotHead(PoolId pool) = 0;
   virtual absl::StatusOr<std::optional<QualitySnapshot>> FindQualitySnapshot(
       PoolId pool, int version) = 0;
+  // Stores part `seq` (0, 1, ...) of a snapshot body under `token`, before
+  // the snapshot that names the token is inserted: a large body then never
+  // has to be written by one transaction. kAlreadyExists for a (token, seq)
+  // stored before.
+  virtual absl::Status StageQualitySnapshotPart(PoolId pool,
+                                                absl::string_view token,
+                                                int seq, absl::string_view data,
+                                                absl::Time at) = 0;
+  // Deletes the pool's parts staged before `before` that no snapshot names
+  // (left by a writer that stopped between staging and inserting), or,
+  // with `token`, every part staged under that token that no snapshot
+  // names. Returns the number of parts deleted.
+  virtual absl::StatusOr<int64_t> DeleteUnusedSnapshotParts(
+      PoolId pool, absl::Time before,
+      std::optional<std::string> token = std::nullopt) = 0;
   // Every submission of `pool` not rejected, with its latest round's result,
   // ordered by task id then submission id. One query.
   virtual absl::StatusOr<std::vector<PoolResult>> ListPoolResults(

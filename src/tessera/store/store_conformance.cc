@@ -1534,6 +1534,80 @@ TEST_P(StoreConformanceTest, ConcurrentClaimsFillEveryTaskExactlyOverlapTimes) {
   EXPECT_EQ(annotators_by_task.size(), size_t{kTasks});
 }
 
+// A body staged in parts reads back whole; a snapshot naming missing
+// parts is refused; parts no snapshot names can be deleted, used ones not.
+TEST_P(StoreConformanceTest, QualitySnapshotBodyInParts) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 0, 0, 1));
+  const std::vector<std::string> parts = {
+      R"({"tasks":[{"text":"caf)", "\u00e9\u2713\"}],", R"("annotators":[]})"};
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    for (int seq = 2; seq >= 0; --seq) {  // any order
+      TS_RETURN_IF_ERROR(
+          tx.StageQualitySnapshotPart(w.pool, "tok-1", seq, parts[seq], T0()));
+    }
+    TS_RETURN_IF_ERROR(tx.StageQualitySnapshotPart(w.pool, "orphan", 0, "{}",
+                                                   T0() - absl::Hours(2)));
+    return tx.StageQualitySnapshotPart(w.pool, "gap", 1, "{}", T0());
+  }));
+  EXPECT_EQ(Write([&](Tx& tx) {
+              return tx.StageQualitySnapshotPart(w.pool, "tok-1", 1, "x", T0());
+            }).code(),
+            absl::StatusCode::kAlreadyExists);
+  QualitySnapshot q;
+  q.pool_id = w.pool;
+  q.version = 1;
+  q.created_at = T0();
+  q.method = "majority_vote";
+  q.parts_token = "gap";  // only part 1 exists
+  EXPECT_EQ(Write([&](Tx& tx) {
+              return tx.InsertQualitySnapshot(q).status();
+            }).code(),
+            absl::StatusCode::kFailedPrecondition);
+  q.parts_token = "tok-1";
+  q.body_json = "ignored: the parts are the body";
+  TS_ASSERT_OK(
+      Write([&](Tx& tx) { return tx.InsertQualitySnapshot(q).status(); }));
+
+  const std::string whole = parts[0] + parts[1] + parts[2];
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshot(w.pool));
+    EXPECT_TRUE(latest.has_value());
+    if (latest) {
+      EXPECT_EQ(latest->body_json, whole);
+      EXPECT_EQ(latest->parts_token, "tok-1");
+    }
+    TS_ASSIGN_OR_RETURN(auto v1, tx.FindQualitySnapshot(w.pool, 1));
+    EXPECT_TRUE(v1.has_value() && v1->body_json == whole);
+    TS_ASSIGN_OR_RETURN(auto head, tx.FindLatestQualitySnapshotHead(w.pool));
+    EXPECT_TRUE(head.has_value() && head->body_json.empty());
+    return absl::OkStatus();
+  }));
+
+  // Unused and staged before T0 - 1h: "orphan" only. Then "gap" by token;
+  // "tok-1" is named by the snapshot and stays.
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(int64_t old, tx.DeleteUnusedSnapshotParts(
+                                         w.pool, T0() - absl::Hours(1)));
+    EXPECT_EQ(old, 1);
+    TS_ASSIGN_OR_RETURN(int64_t gap, tx.DeleteUnusedSnapshotParts(
+                                         w.pool, T0(), std::string("gap")));
+    EXPECT_EQ(gap, 1);
+    TS_ASSIGN_OR_RETURN(
+        int64_t used, tx.DeleteUnusedSnapshotParts(
+                          w.pool, T0() + absl::Hours(1), std::string("tok-1")));
+    EXPECT_EQ(used, 0);
+    TS_ASSIGN_OR_RETURN(int64_t rest, tx.DeleteUnusedSnapshotParts(
+                                          w.pool, T0() + absl::Hours(1)));
+    EXPECT_EQ(rest, 0);
+    return absl::OkStatus();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto v1, tx.FindQualitySnapshot(w.pool, 1));
+    EXPECT_TRUE(v1.has_value() && v1->body_json == whole);
+    return absl::OkStatus();
+  }));
+}
+
 TEST_P(StoreConformanceTest, QualitySnapshotsAndTheirInputs) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 3, 2, 3));
   PoolId empty_pool;

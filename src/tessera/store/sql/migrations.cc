@@ -314,6 +314,21 @@ CREATE UNIQUE INDEX reviewer_invitations_pending
 )sql";
 // ---- end Workforce: reviewer invitations
 
+// Large snapshot bodies are written in parts, each in a small transaction of
+// its own, before the snapshot row that names them (parts_token) commits.
+constexpr const char* kV7 = R"sql(
+CREATE TABLE quality_snapshot_parts (
+  token TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  pool_id INTEGER NOT NULL REFERENCES pools(id),
+  created_at INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (token, seq)
+);
+CREATE INDEX quality_snapshot_parts_pool ON quality_snapshot_parts(pool_id, created_at);
+ALTER TABLE quality_snapshots ADD COLUMN parts_token TEXT;
+)sql";
+
 std::string Adapt(const Dialect& dialect, const char* sql) {
   if (dialect.name != "postgres") return sql;
   return absl::StrReplaceAll(sql,
@@ -334,7 +349,8 @@ std::vector<Migration> Migrations(const Dialect& dialect) {
            "blocks, standing history, appeals, floor top-ups, flags, signing "
            "keys",
            Adapt(dialect, kV5)},
-          {6, "workforce: reviewer invitations", Adapt(dialect, kV6)}};
+          {6, "workforce: reviewer invitations", Adapt(dialect, kV6)},
+          {7, "quality snapshot bodies in parts", Adapt(dialect, kV7)}};
 }
 
 }  // namespace tessera::store

@@ -245,7 +245,7 @@ absl::StatusOr<Round> RowToRound(const SqlRow& r) {
 
 constexpr const char* kSnapshotCols =
     "id, pool_id, version, created_at, submissions_seen, input_mark, method, "
-    "body";
+    "body, parts_token";
 QualitySnapshot RowToSnapshot(const SqlRow& r) {
   QualitySnapshot q;
   q.id = Int(r[0]);
@@ -256,6 +256,9 @@ QualitySnapshot RowToSnapshot(const SqlRow& r) {
   q.input_mark = Int(r[5]);
   q.method = Text(r[6]);
   q.body_json = Text(r[7]);
+  if (r.size() > 8 && !std::holds_alternative<std::monostate>(r[8])) {
+    q.parts_token = Text(r[8]);
+  }
   return q;
 }
 
@@ -1026,12 +1029,68 @@ class SqlTx final : public Tx {
   // Quality snapshots.
   absl::StatusOr<int64_t> InsertQualitySnapshot(
       const QualitySnapshot& q) override {
+    if (!q.parts_token.empty()) {
+      // The parts must all be there: a reader assembles the body from them.
+      TS_ASSIGN_OR_RETURN(
+          auto parts,
+          Q("SELECT COUNT(*), CAST(COALESCE(MAX(seq), -1) AS BIGINT) FROM "
+            "quality_snapshot_parts WHERE token = ? AND pool_id = ?",
+            {q.parts_token, q.pool_id.value}));
+      if (Int(parts[0][0]) == 0 || Int(parts[0][1]) + 1 != Int(parts[0][0])) {
+        return absl::FailedPreconditionError(
+            "quality snapshot: its parts are missing or not numbered 0..n-1");
+      }
+    }
     return InsertReturningId(
         "INSERT INTO quality_snapshots (pool_id, version, created_at, "
-        "submissions_seen, input_mark, method, body) VALUES (?, ?, ?, ?, ?, "
-        "?, ?) RETURNING id",
+        "submissions_seen, input_mark, method, body, parts_token) VALUES (?, "
+        "?, ?, ?, ?, ?, ?, ?) RETURNING id",
         {q.pool_id.value, int64_t{q.version}, Micros(q.created_at),
-         q.submissions_seen, q.input_mark, q.method, q.body_json});
+         q.submissions_seen, q.input_mark, q.method,
+         q.parts_token.empty() ? q.body_json : std::string(),
+         q.parts_token.empty() ? SqlValue(std::monostate{})
+                               : SqlValue(q.parts_token)});
+  }
+  absl::Status StageQualitySnapshotPart(PoolId pool, absl::string_view token,
+                                        int seq, absl::string_view data,
+                                        absl::Time at) override {
+    return conn_.Exec(
+        "INSERT INTO quality_snapshot_parts (token, seq, pool_id, created_at, "
+        "data) VALUES (?, ?, ?, ?, ?)",
+        {std::string(token), int64_t{seq}, pool.value, Micros(at),
+         std::string(data)});
+  }
+  absl::StatusOr<int64_t> DeleteUnusedSnapshotParts(
+      PoolId pool, absl::Time before,
+      std::optional<std::string> token) override {
+    const std::string unused =
+        " AND token NOT IN (SELECT parts_token FROM quality_snapshots WHERE "
+        "pool_id = ? AND parts_token IS NOT NULL)";
+    if (token) {
+      TS_RETURN_IF_ERROR(conn_.Exec(
+          absl::StrCat("DELETE FROM quality_snapshot_parts WHERE pool_id = ? "
+                       "AND token = ?",
+                       unused),
+          {pool.value, *token, pool.value}));
+    } else {
+      TS_RETURN_IF_ERROR(conn_.Exec(
+          absl::StrCat("DELETE FROM quality_snapshot_parts WHERE pool_id = ? "
+                       "AND created_at < ?",
+                       unused),
+          {pool.value, Micros(before), pool.value}));
+    }
+    return conn_.Changes();
+  }
+  // Fills in the body of a snapshot stored in parts.
+  absl::StatusOr<QualitySnapshot> WithBody(QualitySnapshot q) {
+    if (q.parts_token.empty()) return q;
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q("SELECT data FROM quality_snapshot_parts WHERE "
+                          "token = ? ORDER BY seq",
+                          {q.parts_token}));
+    q.body_json.clear();
+    for (const auto& row : rows) q.body_json += Text(row[0]);
+    return q;
   }
   absl::StatusOr<std::optional<QualitySnapshot>> FindLatestQualitySnapshot(
       PoolId pool) override {
@@ -1041,15 +1100,15 @@ class SqlTx final : public Tx {
                                   "ORDER BY version DESC LIMIT 1"),
                      {pool.value}));
     if (rows.empty()) return std::nullopt;
-    return RowToSnapshot(rows[0]);
+    return WithBody(RowToSnapshot(rows[0]));
   }
   absl::StatusOr<std::optional<QualitySnapshot>> FindLatestQualitySnapshotHead(
       PoolId pool) override {
     TS_ASSIGN_OR_RETURN(
         auto rows,
         Q("SELECT id, pool_id, version, created_at, submissions_seen, "
-          "input_mark, method, '' FROM quality_snapshots WHERE pool_id = ? "
-          "ORDER BY version DESC LIMIT 1",
+          "input_mark, method, '', parts_token FROM quality_snapshots WHERE "
+          "pool_id = ? ORDER BY version DESC LIMIT 1",
           {pool.value}));
     if (rows.empty()) return std::nullopt;
     return RowToSnapshot(rows[0]);
@@ -1062,7 +1121,7 @@ class SqlTx final : public Tx {
                                   "AND version = ?"),
                      {pool.value, int64_t{version}}));
     if (rows.empty()) return std::nullopt;
-    return RowToSnapshot(rows[0]);
+    return WithBody(RowToSnapshot(rows[0]));
   }
   absl::StatusOr<std::vector<PoolResult>> ListPoolResults(
       PoolId pool) override {
