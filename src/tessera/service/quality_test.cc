@@ -473,6 +473,7 @@ TEST_P(QualityTest, LargeSnapshotsAreStoredInParts) {
     if (!head) return absl::NotFoundError("no snapshot");
     token = head->parts_token;
     TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshot(pool));
+    if (!latest) return absl::NotFoundError("no snapshot");
     body_bytes = latest->body_json.size();
     return absl::OkStatus();
   }));
