@@ -701,11 +701,10 @@ absl::StatusOr<Service::Allocation> Service::Allocate(Tx& tx,
       std::optional<TaskId> gold;
       int64_t gold_before = 0;
       if (!gold_list->ids.empty()) {
-        TS_ASSIGN_OR_RETURN(auto mine,
-                            tx.ListClaimRecords(p.id, pool.id, 1 << 30));
+        TS_ASSIGN_OR_RETURN(auto mine, tx.ListClaimedGoldTasks(p.id, pool.id));
         absl::flat_hash_set<int64_t> claimed;
-        for (const auto& c : mine) claimed.insert(c.claim.task_id.value);
-        for (int64_t id : gold_list->ids) gold_before += claimed.contains(id);
+        for (TaskId t : mine) claimed.insert(t.value);
+        gold_before = static_cast<int64_t>(claimed.size());
         gold = internal::NextGoldTask(p.id, gold_list->ids, claimed);
       }
       if (!gold) {

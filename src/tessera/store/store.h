@@ -587,6 +587,9 @@ class Tx {
   // without gold (!`gold`, with a free slot). Locked on PostgreSQL.
   virtual absl::StatusOr<std::optional<TaskId>> FindClaimableTaskByGold(
       PoolId pool, UserId annotator, bool gold) = 0;
+  // The gold tasks of `pool` that `annotator` has claimed (in any state).
+  virtual absl::StatusOr<std::vector<TaskId>> ListClaimedGoldTasks(
+      UserId annotator, PoolId pool) = 0;
   // Claims `annotator` made in `pool` at or after `since`.
   virtual absl::StatusOr<int64_t> CountClaimsSince(UserId annotator,
                                                    PoolId pool,

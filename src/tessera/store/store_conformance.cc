@@ -833,6 +833,36 @@ TEST_P(StoreConformanceTest, NestedUndoesOnlyItsOwnChanges) {
   }));
 }
 
+// Only gold tasks, only this annotator's claims in this pool, any state.
+TEST_P(StoreConformanceTest, ListClaimedGoldTasks) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 2, 1));
+  const UserId a = w.annotators[0], b = w.annotators[1];
+  TaskId gold1, gold2;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    Task t = MakeTask(w.pool, 1);
+    t.gold_json = R"({"label":"cat"})";
+    TS_ASSIGN_OR_RETURN(gold1, tx.InsertTask(t));
+    TS_ASSIGN_OR_RETURN(gold2, tx.InsertTask(t));
+    TS_RETURN_IF_ERROR(
+        tx.InsertClaim(MakeClaim(gold1, w.pool, a, ClaimState::kSubmitted))
+            .status());
+    TS_RETURN_IF_ERROR(
+        tx.InsertClaim(MakeClaim(w.tasks[0], w.pool, a, ClaimState::kSubmitted))
+            .status());
+    return tx.InsertClaim(MakeClaim(gold2, w.pool, b)).status();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto of_a, tx.ListClaimedGoldTasks(a, w.pool));
+    EXPECT_THAT(of_a, ElementsAre(gold1));
+    TS_ASSIGN_OR_RETURN(auto of_b, tx.ListClaimedGoldTasks(b, w.pool));
+    EXPECT_THAT(of_b, ElementsAre(gold2));
+    TS_ASSIGN_OR_RETURN(auto elsewhere,
+                        tx.ListClaimedGoldTasks(a, PoolId(w.pool.value + 99)));
+    EXPECT_TRUE(elsewhere.empty());
+    return absl::OkStatus();
+  }));
+}
+
 TEST_P(StoreConformanceTest, ClaimReasonIsStoredWithTheClaim) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 2, 1));
   Claim with = MakeClaim(w.tasks[0], w.pool, w.annotators[0]);

@@ -256,7 +256,7 @@ QualitySnapshot RowToSnapshot(const SqlRow& r) {
   q.input_mark = Int(r[5]);
   q.method = Text(r[6]);
   q.body_json = Text(r[7]);
-  if (r.size() > 8 && !std::holds_alternative<std::monostate>(r[8])) {
+  if (!std::holds_alternative<std::monostate>(r[8])) {
     q.parts_token = Text(r[8]);
   }
   return q;
@@ -1081,26 +1081,29 @@ class SqlTx final : public Tx {
     }
     return conn_.Changes();
   }
-  // Fills in the body of a snapshot stored in parts.
-  absl::StatusOr<QualitySnapshot> WithBody(QualitySnapshot q) {
-    if (q.parts_token.empty()) return q;
+  // The first snapshot row matching `where` (SQL after WHERE), with its
+  // body assembled from its parts when it was stored in parts.
+  absl::StatusOr<std::optional<QualitySnapshot>> FindSnapshotWithBody(
+      absl::string_view where, const std::vector<SqlValue>& params) {
     TS_ASSIGN_OR_RETURN(auto rows,
+                        Q(absl::StrCat("SELECT ", kSnapshotCols,
+                                       " FROM quality_snapshots WHERE ", where),
+                          params));
+    if (rows.empty()) return std::nullopt;
+    QualitySnapshot q = RowToSnapshot(rows[0]);
+    if (q.parts_token.empty()) return q;
+    TS_ASSIGN_OR_RETURN(auto parts,
                         Q("SELECT data FROM quality_snapshot_parts WHERE "
                           "token = ? ORDER BY seq",
                           {q.parts_token}));
     q.body_json.clear();
-    for (const auto& row : rows) q.body_json += Text(row[0]);
+    for (const auto& row : parts) q.body_json += Text(row[0]);
     return q;
   }
   absl::StatusOr<std::optional<QualitySnapshot>> FindLatestQualitySnapshot(
       PoolId pool) override {
-    TS_ASSIGN_OR_RETURN(
-        auto rows, Q(absl::StrCat("SELECT ", kSnapshotCols,
-                                  " FROM quality_snapshots WHERE pool_id = ? "
-                                  "ORDER BY version DESC LIMIT 1"),
-                     {pool.value}));
-    if (rows.empty()) return std::nullopt;
-    return WithBody(RowToSnapshot(rows[0]));
+    return FindSnapshotWithBody("pool_id = ? ORDER BY version DESC LIMIT 1",
+                                {pool.value});
   }
   absl::StatusOr<std::optional<QualitySnapshot>> FindLatestQualitySnapshotHead(
       PoolId pool) override {
@@ -1115,13 +1118,8 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<std::optional<QualitySnapshot>> FindQualitySnapshot(
       PoolId pool, int version) override {
-    TS_ASSIGN_OR_RETURN(
-        auto rows, Q(absl::StrCat("SELECT ", kSnapshotCols,
-                                  " FROM quality_snapshots WHERE pool_id = ? "
-                                  "AND version = ?"),
-                     {pool.value, int64_t{version}}));
-    if (rows.empty()) return std::nullopt;
-    return WithBody(RowToSnapshot(rows[0]));
+    return FindSnapshotWithBody("pool_id = ? AND version = ?",
+                                {pool.value, int64_t{version}});
   }
   absl::StatusOr<std::vector<PoolResult>> ListPoolResults(
       PoolId pool) override {
@@ -1668,6 +1666,18 @@ class SqlTx final : public Tx {
     }
     if (rows.empty()) return std::nullopt;
     return TaskId(Int(rows[0][0]));
+  }
+  absl::StatusOr<std::vector<TaskId>> ListClaimedGoldTasks(
+      UserId annotator, PoolId pool) override {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT c.task_id FROM claims c JOIN tasks t ON t.id = c.task_id "
+          "WHERE c.annotator_id = ? AND c.pool_id = ? AND t.gold IS NOT NULL",
+          {annotator.value, pool.value}));
+    std::vector<TaskId> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
+    return out;
   }
   absl::StatusOr<int64_t> CountClaimsSince(UserId annotator, PoolId pool,
                                            absl::Time since) override {
