@@ -28,6 +28,14 @@ async function tabTo(page, name) {
   throw new Error(`could not reach "${name}" with Tab`);
 }
 
+/**
+ * Waits until the element with focus matches `selector`: the hotkey that moves
+ * focus there has taken effect, so typing goes into it.
+ */
+async function focused(page, selector) {
+  await page.waitForFunction((s) => document.activeElement?.matches(s), selector, { timeout: 5000 });
+}
+
 test("pairwise and rewrite by keyboard only", async () => {
   const page = await newPage(browser);
   await signIn(page, server, USERS.annotator);
@@ -45,6 +53,7 @@ test("pairwise and rewrite by keyboard only", async () => {
   await page.getByRole("button", { name: "B is better", pressed: true }).waitFor({ timeout: 5000 });
   assert.equal(await page.getByRole("button", { name: "B is better" }).getAttribute("aria-pressed"), "true");
   await page.keyboard.press("r");
+  await focused(page, "textarea");
   await page.keyboard.type("B answers the question; A does not.");
   await screenshot(page, "workspace-pairwise");
   const pairwiseTask = await page.evaluate(() => document.title);
@@ -62,8 +71,10 @@ test("pairwise and rewrite by keyboard only", async () => {
   await tabTo(page, "Start working: Rewrite the answer");
   await page.getByRole("region", { name: "Original response" }).waitFor();
   await page.keyboard.press("e");
+  await focused(page, "textarea.editor");
   await page.keyboard.press("Control+a");
   await page.keyboard.type("Antibiotics do not help against a cold, which is caused by a virus.");
+  assert.equal(await page.locator("textarea.editor").inputValue(), "Antibiotics do not help against a cold, which is caused by a virus.");
   // The live diff marks the new words as inserted.
   await page.waitForFunction(() =>
     [...document.querySelectorAll('[aria-label="What you changed"] ins')].some((e) => e.textContent.includes("virus")),

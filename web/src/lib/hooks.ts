@@ -1,5 +1,5 @@
 // Hooks shared by the pages: loading API data, keyboard shortcuts, active time.
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api";
 
 export interface Loaded<T> {
@@ -48,11 +48,16 @@ export function isTyping(e: KeyboardEvent): boolean {
   return tag === "TEXTAREA" || (tag === "INPUT" && !["checkbox", "radio", "button"].includes((t as HTMLInputElement).type)) || t.isContentEditable;
 }
 
-/** Calls `handler` for keydown events on the window while mounted. */
+/**
+ * Calls `handler` for keydown events on the window while mounted. The listener
+ * is added in a layout effect, in the same task that puts the component on
+ * screen: a plain effect waits for the next frame, so a key pressed as soon as
+ * a workspace shows (a fast typist, a busy machine) would reach no handler.
+ */
 export function useKeys(handler: (e: KeyboardEvent) => void, deps: unknown[]): void {
   const ref = useRef(handler);
   ref.current = handler;
-  useEffect(() => {
+  useLayoutEffect(() => {
     const fn = (e: KeyboardEvent) => ref.current(e);
     window.addEventListener("keydown", fn);
     return () => window.removeEventListener("keydown", fn);

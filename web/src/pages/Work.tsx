@@ -132,6 +132,8 @@ export function Work({ poolId }: { poolId: number }) {
   const [done, setDone] = useState(0);
   const [guidelines, setGuidelines] = useState(false);
   const key = useRef(newIdempotencyKey());
+  // The claim whose draft `value` is: set once per claim id, in start().
+  const draftOf = useRef<number | null>(null);
   const activeSeconds = useActiveTime(claim?.claim.id);
   const leaseLeft = useCountdown(claim?.claim.expires_at);
   const workforce = (pool.data?.config.workforce ?? {}) as { break_after_minutes?: number };
@@ -139,11 +141,18 @@ export function Work({ poolId }: { poolId: number }) {
   const [flagging, setFlagging] = useState(false);
   const [flagged, setFlagged] = useState<number | null>(null);
 
+  // Shows a lease. A lease of the claim already on screen keeps its draft and
+  // idempotency key: the server answers a lease with the caller's active claim
+  // while it lasts (e.g. "Lease a task again" when this page's clock ran out
+  // before the server's), and that answer must not undo the user's edits.
   const start = (c: ClaimResponse | null, p: PoolDetail) => {
     setClaim(c);
+    setError(null);
+    const id = c?.claim.id ?? null;
+    if (id !== null && id === draftOf.current) return;
+    draftOf.current = id;
     key.current = newIdempotencyKey();
     setValue(c ? initialResult(p, c.task) : null);
-    setError(null);
   };
 
   const lease = async (p: PoolDetail) => {
