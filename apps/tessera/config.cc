@@ -135,7 +135,7 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
       {"web", {"root"}},
       {"jobs",
        {"lease_sweep_seconds", "aggregate_interval_seconds",
-        "floor_interval_seconds"}},
+        "floor_interval_seconds", "keep_quality_snapshots"}},
       {"standing", {"half_life_days",
                     "gold_prior",
                     "first_pass_prior",
@@ -200,6 +200,8 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
                 c.aggregate_interval_seconds, path),
            Take(t, "jobs", "floor_interval_seconds", c.floor_interval_seconds,
                 path),
+           Take(t, "jobs", "keep_quality_snapshots", c.keep_quality_snapshots,
+                path),
            TakeDays(t, "standing", "half_life_days", c.standing.half_life,
                     path),
            TakePrior(t, "standing", "gold_prior", c.standing.gold_prior, path),
@@ -261,6 +263,10 @@ absl::Status ApplyConfigFile(const std::string& path, Config& c) {
   if (c.floor_interval_seconds < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": [jobs] floor_interval_seconds must be 0 (off) or more"));
+  }
+  if (c.keep_quality_snapshots < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": [jobs] keep_quality_snapshots must be 0 (keep all) or more"));
   }
   if (absl::Status s = domain::ValidateStandingPolicy(c.standing); !s.ok()) {
     auto [section, key] = PolicyKey(FieldOf(s).value_or(""));

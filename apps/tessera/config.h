@@ -30,6 +30,7 @@ struct Config {
   int lease_sweep_seconds = 5;
   int aggregate_interval_seconds = 60;  // 0 disables quality aggregation
   int floor_interval_seconds = 600;     // 0 disables hourly-floor settlement
+  int keep_quality_snapshots = 5;       // per pool; 0 keeps every version
   // [standing] (score, tiers) and [allocation] (comeback limit, scarcity):
   // one domain::StandingPolicy, validated by domain::ValidateStandingPolicy.
   domain::StandingPolicy standing;

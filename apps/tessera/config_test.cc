@@ -57,6 +57,7 @@ TEST(ConfigTest, ExampleFileIsTheDefaults) {
   const domain::StandingPolicy& q = d.standing;
   EXPECT_EQ(c.listen, d.listen);
   EXPECT_EQ(c.floor_interval_seconds, d.floor_interval_seconds);
+  EXPECT_EQ(c.keep_quality_snapshots, d.keep_quality_snapshots);
   EXPECT_EQ(c.record_issuer, d.record_issuer);
   EXPECT_EQ(p.half_life, q.half_life);
   EXPECT_EQ(p.gold_prior.alpha, q.gold_prior.alpha);
@@ -125,6 +126,7 @@ scarce_price_minor = 500
 
 [jobs]
 floor_interval_seconds = 0
+keep_quality_snapshots = 2
 
 [records]
 issuer = "annotate.example.org"
@@ -159,6 +161,7 @@ issuer = "annotate.example.org"
   EXPECT_EQ(p.scarce_open_share, 0.2);
   EXPECT_EQ(p.scarce_price_minor, 500);
   EXPECT_EQ(c.floor_interval_seconds, 0);
+  EXPECT_EQ(c.keep_quality_snapshots, 2);
   EXPECT_EQ(c.record_issuer, "annotate.example.org");
 }
 
@@ -211,6 +214,8 @@ TEST(ConfigTest, BadStandingValuesNameTheKey) {
             "[allocation] scarce_price_minor must be at least 0, got -5");
   EXPECT_EQ(ErrorOf("[jobs]\nfloor_interval_seconds = -1\n"),
             "[jobs] floor_interval_seconds must be 0 (off) or more");
+  EXPECT_EQ(ErrorOf("[jobs]\nkeep_quality_snapshots = -1\n"),
+            "[jobs] keep_quality_snapshots must be 0 (keep all) or more");
   EXPECT_EQ(ErrorOf("[records]\nissuer = \"  \"\n"),
             "[records] issuer must not be blank");
   EXPECT_EQ(ErrorOf("[records]\nissuer = \"a\\nb\"\n"),

@@ -132,6 +132,7 @@ service::ServiceOptions ServiceOptionsFrom(const Config& config) {
   service::ServiceOptions o;
   o.token_ttl = absl::Hours(config.token_ttl_hours);
   o.record_issuer = config.record_issuer;
+  o.keep_quality_snapshots = config.keep_quality_snapshots;
   return o;
 }
 

@@ -610,6 +610,17 @@ absl::StatusOr<std::string> Service::StageSnapshotParts(PoolId pool,
   return token;
 }
 
+void Service::PruneSnapshots(PoolId pool) {
+  if (options_.keep_quality_snapshots <= 0) return;
+  // Its own transaction, after the new version committed: a failure leaves
+  // the old versions to the next snapshot's pruning, which deletes every
+  // version past the newest kept, and never fails the snapshot just stored.
+  (void)Write([&](Tx& tx) {
+    return tx.DeleteOldQualitySnapshots(pool, options_.keep_quality_snapshots)
+        .status();
+  });
+}
+
 absl::StatusOr<std::optional<json>> Service::AggregatePool(
     const std::optional<Principal>& actor, PoolId id, bool only_if_stale) {
   domain::Pool pool;
@@ -693,6 +704,7 @@ absl::StatusOr<std::optional<json>> Service::AggregatePool(
     if (!s.ok() || skipped) drop_parts();
     TS_RETURN_IF_ERROR(s);
     if (skipped) return std::nullopt;
+    PruneSnapshots(id);
     return SnapshotJson(snapshot);
   }
 }

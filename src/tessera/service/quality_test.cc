@@ -497,6 +497,71 @@ TEST_P(QualityTest, LargeSnapshotsAreStoredInParts) {
   }));
 }
 
+// Each new snapshot, from the API or the stale-pool job, deletes the pool's
+// versions older than the newest keep_quality_snapshots, with their parts;
+// 0 keeps every version.
+TEST_P(QualityTest, OldSnapshotsArePruned) {
+  TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal a0, NewUser("a0", {"annotator"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal a1, NewUser("a1", {"annotator"}));
+  std::vector<json> tasks;
+  for (int i = 0; i < 20; ++i) tasks.push_back({{"text", absl::StrCat(i)}});
+  TS_ASSERT_OK_AND_ASSIGN(
+      PoolId pool,
+      OpenPool(req, "classify", {{"labels", {"a", "b"}}}, 2, tasks));
+  TS_ASSERT_OK(Work(a0, pool, [](const json&) {
+                 return json{{"label", "a"}};
+               }).status());
+
+  ServiceOptions three;
+  three.keep_quality_snapshots = 3;
+  three.snapshot_part_bytes = 333;  // every body in parts
+  Service pruning(store(), clock_, three);
+  for (int v = 1; v <= 5; ++v) {
+    TS_ASSERT_OK_AND_ASSIGN(json q, pruning.Aggregate(req, pool));
+    EXPECT_EQ(q["version"], v);
+  }
+  auto versions = [&]() {
+    std::vector<int> out;
+    for (int v = 1; v <= 8; ++v) {
+      auto q = svc().GetQuality(req, pool, v);
+      if (q.ok()) {
+        out.push_back(v);
+      } else {
+        EXPECT_EQ(q.status().code(), absl::StatusCode::kNotFound);
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(versions(), (std::vector<int>{3, 4, 5}));
+
+  // The job's snapshot of new inputs prunes too.
+  TS_ASSERT_OK(Work(a1, pool, [](const json&) {
+                 return json{{"label", "b"}};
+               }).status());
+  TS_ASSERT_OK_AND_ASSIGN(int written, pruning.AggregateStalePools());
+  EXPECT_EQ(written, 1);
+  EXPECT_EQ(versions(), (std::vector<int>{4, 5, 6}));
+  TS_ASSERT_OK_AND_ASSIGN(json latest, svc().GetQuality(req, pool));
+  EXPECT_EQ(latest["version"], 6);
+
+  // The pruned versions' parts went with them: none is left unnamed.
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(
+        int64_t unused,
+        tx.DeleteUnusedSnapshotParts(pool, clock_.Now() + absl::Hours(1)));
+    EXPECT_EQ(unused, 0);
+    return absl::OkStatus();
+  }));
+
+  ServiceOptions all;
+  all.keep_quality_snapshots = 0;
+  Service keeping(store(), clock_, all);
+  TS_ASSERT_OK(keeping.Aggregate(req, pool).status());
+  TS_ASSERT_OK(keeping.Aggregate(req, pool).status());
+  EXPECT_EQ(versions(), (std::vector<int>{4, 5, 6, 7, 8}));
+}
+
 // Writers racing for the next version (several server processes on one
 // PostgreSQL) each get their own: the loser of a version retries.
 TEST_P(QualityTest, ConcurrentAggregationsGetDistinctVersions) {

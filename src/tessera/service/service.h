@@ -49,6 +49,10 @@ struct ServiceOptions {
   // most this size, each in its own small transaction, so that no single
   // write holds up claims for the time a body of megabytes takes.
   size_t snapshot_part_bytes = 256 << 10;
+  // After storing a pool's new quality snapshot, delete the pool's versions
+  // older than its newest this many (GET /pools/{id}/quality?version= then
+  // answers 404 for them); 0 keeps every version.
+  int keep_quality_snapshots = 5;
 };
 
 // The result of a claim: 201 with the claim, or nothing to do (204).
@@ -343,6 +347,9 @@ class Service {
   absl::StatusOr<std::string> StageSnapshotParts(PoolId pool,
                                                  absl::string_view body,
                                                  absl::Time now);
+  // Deletes the pool's snapshots older than its newest
+  // `options_.keep_quality_snapshots` (none when that is 0), best effort.
+  void PruneSnapshots(PoolId pool);
 
   struct CachedSession {
     Principal principal;

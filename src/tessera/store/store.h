@@ -477,6 +477,11 @@ class Tx {
   virtual absl::StatusOr<int64_t> DeleteUnusedSnapshotParts(
       PoolId pool, absl::Time before,
       std::optional<std::string> token = std::nullopt) = 0;
+  // Deletes the pool's snapshots older than its newest `keep` versions
+  // (`keep` >= 1, else kInvalidArgument), with the parts their bodies were
+  // staged in. Returns the number of snapshots deleted.
+  virtual absl::StatusOr<int64_t> DeleteOldQualitySnapshots(PoolId pool,
+                                                            int keep) = 0;
   // Every submission of `pool` not rejected, with its latest round's result,
   // ordered by task id then submission id. One query.
   virtual absl::StatusOr<std::vector<PoolResult>> ListPoolResults(

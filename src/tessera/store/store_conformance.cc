@@ -1638,6 +1638,81 @@ TEST_P(StoreConformanceTest, QualitySnapshotBodyInParts) {
   }));
 }
 
+// Pruning keeps a pool's newest versions and deletes the older ones with
+// their parts; parts still being staged and other pools are not touched.
+TEST_P(StoreConformanceTest, OldQualitySnapshotsAreDeletedWithTheirParts) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 0, 0, 1));
+  PoolId other;
+  auto snapshot = [](PoolId pool, int version, std::string token) {
+    QualitySnapshot q;
+    q.pool_id = pool;
+    q.version = version;
+    q.created_at = T0() + absl::Minutes(version);
+    q.method = "majority_vote";
+    q.body_json = token.empty() ? absl::StrCat(R"({"v":)", version, "}") : "";
+    q.parts_token = std::move(token);
+    return q;
+  };
+  // v1 and v4 inline, v2 and v3 in two parts each; "staging" names no
+  // snapshot yet (a writer between staging and inserting).
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(other, tx.InsertPool(MakePool(w.project, 1)));
+    for (const char* token : {"t2", "t3", "staging"}) {
+      for (int seq = 0; seq < 2; ++seq) {
+        TS_RETURN_IF_ERROR(tx.StageQualitySnapshotPart(
+            w.pool, token, seq, seq == 0 ? "{\"v\":" : "0}", T0()));
+      }
+    }
+    for (int v = 1; v <= 4; ++v) {
+      std::string token = v == 2 || v == 3 ? absl::StrCat("t", v) : "";
+      TS_RETURN_IF_ERROR(
+          tx.InsertQualitySnapshot(snapshot(w.pool, v, token)).status());
+    }
+    for (int v = 1; v <= 2; ++v) {
+      TS_RETURN_IF_ERROR(
+          tx.InsertQualitySnapshot(snapshot(other, v, "")).status());
+    }
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(Write([&](Tx& tx) {
+              return tx.DeleteOldQualitySnapshots(w.pool, 0).status();
+            }).code(),
+            absl::StatusCode::kInvalidArgument);
+
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(int64_t none, tx.DeleteOldQualitySnapshots(w.pool, 4));
+    EXPECT_EQ(none, 0);
+    TS_ASSIGN_OR_RETURN(int64_t two, tx.DeleteOldQualitySnapshots(w.pool, 2));
+    EXPECT_EQ(two, 2);
+    TS_ASSIGN_OR_RETURN(int64_t again, tx.DeleteOldQualitySnapshots(w.pool, 2));
+    EXPECT_EQ(again, 0);
+    return absl::OkStatus();
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    for (int v = 1; v <= 4; ++v) {
+      TS_ASSIGN_OR_RETURN(auto q, tx.FindQualitySnapshot(w.pool, v));
+      EXPECT_EQ(q.has_value(), v >= 3) << "version " << v;
+    }
+    TS_ASSIGN_OR_RETURN(auto v3, tx.FindQualitySnapshot(w.pool, 3));
+    EXPECT_TRUE(v3.has_value() && v3->body_json == "{\"v\":0}");
+    TS_ASSIGN_OR_RETURN(auto latest, tx.FindLatestQualitySnapshot(w.pool));
+    EXPECT_TRUE(latest.has_value() && latest->version == 4);
+    TS_ASSIGN_OR_RETURN(auto kept, tx.FindQualitySnapshot(other, 1));
+    EXPECT_TRUE(kept.has_value());
+    return absl::OkStatus();
+  }));
+  // v2's parts went with it: none is left unnamed but the staging ones.
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(int64_t t2, tx.DeleteUnusedSnapshotParts(
+                                        w.pool, T0(), std::string("t2")));
+    EXPECT_EQ(t2, 0);
+    TS_ASSIGN_OR_RETURN(int64_t unused, tx.DeleteUnusedSnapshotParts(
+                                            w.pool, T0() + absl::Hours(1)));
+    EXPECT_EQ(unused, 2);  // "staging", seq 0 and 1
+    return absl::OkStatus();
+  }));
+}
+
 TEST_P(StoreConformanceTest, QualitySnapshotsAndTheirInputs) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 3, 2, 3));
   PoolId empty_pool;

@@ -1081,6 +1081,29 @@ class SqlTx final : public Tx {
     }
     return conn_.Changes();
   }
+  absl::StatusOr<int64_t> DeleteOldQualitySnapshots(PoolId pool,
+                                                    int keep) override {
+    if (keep < 1) {
+      return absl::InvalidArgumentError("keep at least one quality snapshot");
+    }
+    // The newest version to delete: the one after the `keep` newest.
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q("SELECT version FROM quality_snapshots WHERE pool_id = ? ORDER BY "
+          "version DESC LIMIT 1 OFFSET ?",
+          {pool.value, int64_t{keep}}));
+    if (rows.empty()) return 0;
+    const int64_t last = Int(rows[0][0]);
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "DELETE FROM quality_snapshot_parts WHERE token IN (SELECT "
+        "parts_token FROM quality_snapshots WHERE pool_id = ? AND version <= ? "
+        "AND parts_token IS NOT NULL)",
+        {pool.value, last}));
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "DELETE FROM quality_snapshots WHERE pool_id = ? AND version <= ?",
+        {pool.value, last}));
+    return conn_.Changes();
+  }
   // The first snapshot row matching `where` (SQL after WHERE), with its
   // body assembled from its parts when it was stored in parts.
   absl::StatusOr<std::optional<QualitySnapshot>> FindSnapshotWithBody(
