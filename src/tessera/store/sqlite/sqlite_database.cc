@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -162,10 +164,15 @@ class SqliteConn final : public SqlConn {
 
   // Copies what it can of the WAL into the database file without waiting
   // for (or blocking) readers and writers (SQLITE_CHECKPOINT_PASSIVE).
-  absl::Status CheckpointPassive() {
+  // Returns how many of the WAL's pages are now copied (-1 when unknown:
+  // another checkpoint was running).
+  absl::StatusOr<int> CheckpointPassive() {
+    int log_frames = -1;
+    int copied = -1;
     int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                       nullptr, nullptr);
-    if (rc == SQLITE_OK || rc == SQLITE_BUSY) return absl::OkStatus();
+                                       &log_frames, &copied);
+    if (rc == SQLITE_OK) return copied;
+    if (rc == SQLITE_BUSY) return -1;
     return SqliteError(rc, sqlite3_errmsg(db_), "wal checkpoint");
   }
 
@@ -305,6 +312,12 @@ class SqliteDatabase final : public SqlDatabase {
 
   const Dialect& dialect() const override { return dialect_; }
 
+  SqliteWalStats WalStats() const {
+    return {stats_.checkpoints.load(std::memory_order_relaxed),
+            stats_.writer_checkpoints.load(std::memory_order_relaxed),
+            stats_.wal_restarts.load(std::memory_order_relaxed)};
+  }
+
   absl::Status RunTransaction(
       TxMode mode, absl::FunctionRef<absl::Status(SqlConn&)> fn) override {
     return mode == TxMode::kWrite ? RunWrite(fn) : RunRead(fn);
@@ -378,23 +391,77 @@ class SqliteDatabase final : public SqlDatabase {
     return conn->Exec("COMMIT", {});
   }
 
-  // SQLite's wal hook on the writer connection, after every commit: asks the
-  // checkpoint thread to copy the WAL into the database once it holds
-  // kCheckpointFrames pages. The checkpoint (and, with durability full, its
-  // fsync of the database file) then runs beside the writer instead of
-  // inside the commit of whichever requests crossed the threshold, which
-  // waited for it. Should the WAL still grow past kWriterCheckpointFrames
-  // (the checkpoint thread cannot keep up, or is starved), the writer
-  // checkpoints itself, as SQLite would, to bound the file.
+  // SQLite's wal hook on the writer connection, after every commit, with
+  // the WAL's size in frames (pages). SQLite's automatic checkpoint would
+  // run inside the commit that crosses its threshold, and, once the WAL is
+  // past it and cannot restart, inside every commit after (under load the
+  // writer rarely begins a transaction with the WAL fully copied, which a
+  // restart needs): hundreds of checkpoints a second, each with two fsyncs.
+  // Instead:
+  // - the checkpoint thread copies the WAL into the database file once
+  //   kCheckpointFrames pages have been added since its last checkpoint;
+  // - once the WAL holds kRestartFrames pages and the checkpoint thread has
+  //   copied all but the last few (256 pages, or an eighth of a larger
+  //   WAL), the writer itself copies those after its batch, so that its
+  //   next transaction starts on a fully copied WAL and writes it from the
+  //   start again: the file stays small;
+  // - past kWriterCheckpointFrames (the checkpoint thread cannot keep up)
+  //   the writer checkpoints after its batch whatever it costs, to bound
+  //   the file.
   static int OnWalCommit(void* arg, sqlite3*, const char*, int frames) {
-    auto* self = static_cast<SqliteDatabase*>(arg);
-    if (frames >= kWriterCheckpointFrames) {
-      (void)self->writer_->CheckpointPassive();
-    } else if (frames >= kCheckpointFrames) {
-      absl::MutexLock lock(&self->mu_);
-      self->checkpoint_wanted_ = true;
-    }
+    static_cast<SqliteDatabase*>(arg)->AfterCommit(frames);
     return SQLITE_OK;
+  }
+
+  // Writer thread only.
+  void AfterCommit(int frames) {
+    if (frames < wal_frames_) {
+      // The WAL restarted: earlier checkpoint counts are of the old file.
+      wal_generation_.fetch_add(1, std::memory_order_relaxed);
+      stats_.wal_restarts.fetch_add(1, std::memory_order_relaxed);
+    }
+    wal_frames_ = frames;
+    const int uncopied = frames - Backfilled();
+    // The share left for the writer to copy grows with the WAL, so that
+    // when commits outpace the checkpoint thread the WAL still restarts
+    // (later, and at a higher cost to the writer).
+    if (frames >= kWriterCheckpointFrames ||
+        (frames >= kRestartFrames &&
+         uncopied <= std::max(kRestartUncopiedFrames, frames / 8))) {
+      writer_checkpoint_wanted_ = true;
+    }
+    if (uncopied >= kCheckpointFrames &&
+        !checkpoint_requested_.exchange(true, std::memory_order_acq_rel)) {
+      absl::MutexLock lock(&mu_);
+      checkpoint_wanted_ = true;
+    }
+  }
+
+  // Pages of the current WAL known to be copied into the database file.
+  int Backfilled() const {
+    const uint64_t packed = backfilled_.load(std::memory_order_acquire);
+    return (packed >> 32) == wal_generation_.load(std::memory_order_relaxed)
+               ? static_cast<int>(packed & 0xffffffff)
+               : 0;
+  }
+
+  // Checkpoints on `conn` and records how far the WAL is copied. A count
+  // recorded for a WAL that restarted meanwhile is ignored (the next
+  // commit asks for a checkpoint again), never taken for the new file's.
+  void Checkpoint(SqliteConn& conn, std::atomic<int64_t>& counter) {
+    counter.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t generation = wal_generation_.load(std::memory_order_relaxed);
+    absl::StatusOr<int> copied = conn.CheckpointPassive();
+    if (!copied.ok()) {
+      // Not fatal: the WAL keeps the data, and the writer checkpoints
+      // itself should the file keep growing.
+      std::cerr << "tessera sqlite: " << copied.status() << "\n";
+      return;
+    }
+    if (*copied >= 0) {
+      backfilled_.store((generation << 32) | static_cast<uint32_t>(*copied),
+                        std::memory_order_release);
+    }
   }
 
   void CheckpointLoop() {
@@ -410,12 +477,8 @@ class SqliteDatabase final : public SqlDatabase {
         if (closed_) return;  // the last connection to close checkpoints
         checkpoint_wanted_ = false;
       }
-      absl::Status status = checkpointer_->CheckpointPassive();
-      if (!status.ok()) {
-        // Not fatal: the WAL keeps the data, and the writer checkpoints
-        // itself should the file keep growing.
-        std::cerr << "tessera sqlite: " << status << "\n";
-      }
+      Checkpoint(*checkpointer_, stats_.checkpoints);
+      checkpoint_requested_.store(false, std::memory_order_release);
     }
   }
 
@@ -438,6 +501,10 @@ class SqliteDatabase final : public SqlDatabase {
         }
       }
       RunBatch(batch);
+      if (writer_checkpoint_wanted_) {
+        writer_checkpoint_wanted_ = false;
+        Checkpoint(*writer_, stats_.writer_checkpoints);
+      }
     }
   }
 
@@ -527,9 +594,26 @@ class SqliteDatabase final : public SqlDatabase {
   std::deque<WriteJob*> queue_ ABSL_GUARDED_BY(mu_);
   // SQLite's own default threshold for its automatic checkpoint (pages).
   static constexpr int kCheckpointFrames = 1000;
+  static constexpr int kRestartFrames = 2 * kCheckpointFrames;
+  static constexpr int kRestartUncopiedFrames = 256;
   static constexpr int kWriterCheckpointFrames = 20 * kCheckpointFrames;
 
   bool checkpoint_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  // Set by the writer when it asks for a checkpoint, cleared by the
+  // checkpoint thread when that checkpoint is done: one request at a time.
+  std::atomic<bool> checkpoint_requested_{false};
+  // WAL restarts the writer has seen, and (generation << 32 | pages) of
+  // the last checkpoint.
+  std::atomic<uint64_t> wal_generation_{0};
+  std::atomic<uint64_t> backfilled_{0};
+  struct {
+    std::atomic<int64_t> checkpoints{0};
+    std::atomic<int64_t> writer_checkpoints{0};
+    std::atomic<int64_t> wal_restarts{0};
+  } stats_;
+  // Used only by the writer thread.
+  int wal_frames_ = 0;
+  bool writer_checkpoint_wanted_ = false;
   // Used only by the writer thread (and by Close after joining it).
   std::unique_ptr<SqliteConn> writer_;
   // Used only by the checkpoint thread (and by Close after joining it).
@@ -541,6 +625,11 @@ class SqliteDatabase final : public SqlDatabase {
 };
 
 }  // namespace
+
+SqliteWalStats WalStats(const SqlDatabase& db) {
+  const auto* sqlite = dynamic_cast<const SqliteDatabase*>(&db);
+  return sqlite != nullptr ? sqlite->WalStats() : SqliteWalStats{};
+}
 
 absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenSqlite(
     const SqliteOptions& options) {

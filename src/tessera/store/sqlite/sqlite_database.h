@@ -3,6 +3,7 @@
 // pool of read-only connections for snapshot reads.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -57,5 +58,14 @@ struct SqliteOptions {
 // file cannot be opened or configured.
 absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenSqlite(
     const SqliteOptions& options);
+
+// What the WAL checkpoints of a database from OpenSqlite have done so far
+// (all zero for any other database).
+struct SqliteWalStats {
+  int64_t checkpoints = 0;         // by the checkpoint thread
+  int64_t writer_checkpoints = 0;  // by the writer, between its commits
+  int64_t wal_restarts = 0;        // times the WAL was written from its start
+};
+SqliteWalStats WalStats(const SqlDatabase& db);
 
 }  // namespace tessera::store::sqlite
