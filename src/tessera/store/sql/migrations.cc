@@ -329,6 +329,19 @@ CREATE INDEX quality_snapshot_parts_pool ON quality_snapshot_parts(pool_id, crea
 ALTER TABLE quality_snapshots ADD COLUMN parts_token TEXT;
 )sql";
 
+// A claim computes its annotator's standing from their submissions grouped
+// by pool and day (ListReviewDays). Through submissions_annotator that read
+// visited one table page per submission, inside the single writer (4 ms for
+// 1,900 submissions). The index now holds every column it reads, after the
+// same (annotator_id, id) key, so lists by annotator in id order still use
+// it; a separate covering index instead cost 10-20% of the claim and submit
+// throughput (one more index page written per submission).
+constexpr const char* kV8 = R"sql(
+DROP INDEX submissions_annotator;
+CREATE INDEX submissions_annotator ON submissions(annotator_id, id, pool_id,
+  updated_at, state, first_pass, round);
+)sql";
+
 std::string Adapt(const Dialect& dialect, const char* sql) {
   if (dialect.name != "postgres") return sql;
   return absl::StrReplaceAll(sql,
@@ -350,7 +363,9 @@ std::vector<Migration> Migrations(const Dialect& dialect) {
            "keys",
            Adapt(dialect, kV5)},
           {6, "workforce: reviewer invitations", Adapt(dialect, kV6)},
-          {7, "quality snapshot bodies in parts", Adapt(dialect, kV7)}};
+          {7, "quality snapshot bodies in parts", Adapt(dialect, kV7)},
+          {8, "submissions by annotator: covering the standing's reads",
+           Adapt(dialect, kV8)}};
 }
 
 }  // namespace tessera::store
