@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tessera/base/clock.h"
 #include "tessera/base/status.h"
@@ -33,11 +32,9 @@ class DynamicOverlapTest : public ServiceTestBase {
     auto owner = NewUser("owner", {"requester"});
     TS_ASSERT_OK(owner.status());
     owner_ = *owner;
-    for (int i = 0; i < 5; ++i) {
-      auto a = NewUser(absl::StrCat("ann", i), {"annotator"});
-      TS_ASSERT_OK(a.status());
-      annotators_.push_back(*a);
-    }
+    auto annotators = NewAnnotators("ann", 5);
+    TS_ASSERT_OK(annotators.status());
+    annotators_ = *std::move(annotators);
   }
 
   // An open four-class classify pool with dynamic overlap {min, max,

@@ -107,12 +107,8 @@ TEST_P(QualityTest, ClassifySpammerIsOutvotedAndRatedLow) {
   const std::vector<std::string> kClasses = {"cat", "dog", "bird"};
   const int kTasks = 30;
   TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
-  std::vector<Principal> good;
-  for (int k = 0; k < 3; ++k) {
-    TS_ASSERT_OK_AND_ASSIGN(Principal g,
-                            NewUser(absl::StrCat("good", k), {"annotator"}));
-    good.push_back(g);
-  }
+  TS_ASSERT_OK_AND_ASSIGN(std::vector<Principal> good,
+                          NewAnnotators("good", 3));
   TS_ASSERT_OK_AND_ASSIGN(Principal spammer, NewUser("spam", {"annotator"}));
 
   std::mt19937 rng(7);  // mt19937's output is fixed by the standard
@@ -314,12 +310,7 @@ TEST_P(QualityTest, VersionsIncrementAndTheJobSnapshotsOnlyStalePools) {
 // stray box everywhere. The stray boxes are voted out and cost precision.
 TEST_P(QualityTest, BboxPoolMergesBoxesAndRatesTheStrayDrawer) {
   TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
-  std::vector<Principal> ann;
-  for (int k = 0; k < 3; ++k) {
-    TS_ASSERT_OK_AND_ASSIGN(Principal a,
-                            NewUser(absl::StrCat("a", k), {"annotator"}));
-    ann.push_back(a);
-  }
+  TS_ASSERT_OK_AND_ASSIGN(std::vector<Principal> ann, NewAnnotators("a", 3));
   std::vector<json> images;
   for (int i = 0; i < 4; ++i) {
     images.push_back({{"image", absl::StrCat("street/", i, ".jpg")},
@@ -375,12 +366,7 @@ TEST_P(QualityTest, BboxPoolMergesBoxesAndRatesTheStrayDrawer) {
 // One annotator rates everything a point higher than the other two.
 TEST_P(QualityTest, RatingPoolCorrectsWorkerBias) {
   TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
-  std::vector<Principal> ann;
-  for (int k = 0; k < 3; ++k) {
-    TS_ASSERT_OK_AND_ASSIGN(Principal a,
-                            NewUser(absl::StrCat("a", k), {"annotator"}));
-    ann.push_back(a);
-  }
+  TS_ASSERT_OK_AND_ASSIGN(std::vector<Principal> ann, NewAnnotators("a", 3));
   std::vector<json> tasks;
   for (int i = 0; i < 6; ++i) {
     tasks.push_back({{"prompt", "p"}, {"response", "r"}, {"n", i}});

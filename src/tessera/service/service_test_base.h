@@ -7,9 +7,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -58,6 +60,18 @@ class ServiceTestBase : public store::StoreTestBase {
       p.roles.push_back(role);
     }
     return p;
+  }
+
+  // `n` new annotators named prefix0, prefix1, ...
+  absl::StatusOr<std::vector<Principal>> NewAnnotators(
+      const std::string& prefix, int n) {
+    std::vector<Principal> out;
+    for (int i = 0; i < n; ++i) {
+      TS_ASSIGN_OR_RETURN(Principal a,
+                          NewUser(absl::StrCat(prefix, i), {"annotator"}));
+      out.push_back(std::move(a));
+    }
+    return out;
   }
 
   FakeClock clock_;

@@ -11,7 +11,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -29,6 +28,29 @@ using internal::OwnedProject;
 using internal::ParseStored;
 using internal::RequireRole;
 using store::Tx;
+
+namespace {
+
+// splitmix64's finaliser: every input bit moves about half the output bits.
+uint64_t Mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// A reproducible draw in [0, 1) from (annotator, n), e.g. n = their claim
+// count.
+double Draw(UserId annotator, int64_t n) {
+  const uint64_t x =
+      Mix64(static_cast<uint64_t>(annotator.value) * 0x9E3779B97F4A7C15ULL +
+            static_cast<uint64_t>(n) + 0x632BE59BD9B4E019ULL);
+  return static_cast<double>(x >> 11) * 0x1.0p-53;
+}
+
+}  // namespace
 
 namespace internal {
 
@@ -134,9 +156,8 @@ class StandingCache {
   // need theirs computed again, inside the single writer, in the same
   // moment every kTtl.
   static absl::Duration StandingTtl(UserId annotator, absl::Time computed_at) {
-    const uint64_t h =
-        absl::HashOf(annotator.value, absl::ToUnixMicros(computed_at));
-    return kTtl * (0.75 + 0.5 * static_cast<double>(h % 1024) / 1024.0);
+    return kTtl *
+           (0.75 + 0.5 * Draw(annotator, absl::ToUnixMicros(computed_at)));
   }
 
   std::shared_ptr<const StandingSet> FreshStanding(UserId annotator,
@@ -442,19 +463,6 @@ absl::StatusOr<nlohmann::json> StandingJson(
 
 namespace {
 
-// A reproducible draw in [0, 1) from (annotator, claim count).
-double Draw(UserId annotator, int64_t n) {
-  uint64_t x = static_cast<uint64_t>(annotator.value) * 0x9E3779B97F4A7C15ULL +
-               static_cast<uint64_t>(n) + 0x632BE59BD9B4E019ULL;
-  // splitmix64 finaliser
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ULL;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBULL;
-  x ^= x >> 31;
-  return static_cast<double>(x >> 11) * 0x1.0p-53;
-}
-
 std::string Num2(double v) { return absl::StrFormat("%.2f", v); }
 
 }  // namespace
@@ -462,15 +470,9 @@ std::string Num2(double v) { return absl::StrFormat("%.2f", v); }
 namespace internal {
 
 uint64_t GoldRank(UserId annotator, TaskId task) {
-  uint64_t x = static_cast<uint64_t>(annotator.value) * 0xD1B54A32D192ED03ULL ^
+  return Mix64(static_cast<uint64_t>(annotator.value) * 0xD1B54A32D192ED03ULL ^
                (static_cast<uint64_t>(task.value) + 0x8CB92BA72F3D8DD7ULL) *
-                   0x9E3779B97F4A7C15ULL;
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ULL;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBULL;
-  x ^= x >> 31;
-  return x;
+                   0x9E3779B97F4A7C15ULL);
 }
 
 std::optional<TaskId> NextGoldTask(

@@ -241,12 +241,8 @@ TEST_P(StandingServiceTest, ExplorationShareOverHundredClaims) {
   svc().SetStandingPolicy(policy);
   TS_ASSERT_OK_AND_ASSIGN(Principal c, NewUser("c", {"annotator"}));
   TS_ASSERT_OK(Record(c, 1));
-  std::vector<Principal> newcomers;
-  for (int i = 0; i < 3; ++i) {
-    TS_ASSERT_OK_AND_ASSIGN(Principal n,
-                            NewUser(absl::StrCat("n", i), {"annotator"}));
-    newcomers.push_back(n);
-  }
+  TS_ASSERT_OK_AND_ASSIGN(std::vector<Principal> newcomers,
+                          NewAnnotators("n", 3));
   TS_ASSERT_OK_AND_ASSIGN(
       PoolId gated,
       Pool(120, {{"tier_min", "contributor"}, {"exploration_share", 0.1}}));
@@ -279,12 +275,7 @@ TEST_P(StandingServiceTest, ExplorationShareOverHundredClaims) {
 TEST_P(StandingServiceTest, GoldRateAndGrading) {
   TS_ASSERT_OK_AND_ASSIGN(PoolId pool,
                           Pool(300, {{"gold_rate", 0.2}}, /*gold=*/60));
-  std::vector<Principal> ann;
-  for (int i = 0; i < 4; ++i) {
-    TS_ASSERT_OK_AND_ASSIGN(Principal a,
-                            NewUser(absl::StrCat("a", i), {"annotator"}));
-    ann.push_back(a);
-  }
+  TS_ASSERT_OK_AND_ASSIGN(std::vector<Principal> ann, NewAnnotators("a", 4));
   int gold = 0;
   for (int i = 0; i < 200; ++i) {
     const Principal& a = ann[i % ann.size()];
@@ -338,12 +329,7 @@ TEST_P(StandingServiceTest, GoldRateAndGrading) {
 TEST_P(StandingServiceTest, GoldOrderIsPerAnnotator) {
   TS_ASSERT_OK_AND_ASSIGN(PoolId pool,
                           Pool(400, {{"gold_rate", 0.5}}, /*gold=*/40));
-  std::vector<Principal> ann;
-  for (int i = 0; i < 6; ++i) {
-    TS_ASSERT_OK_AND_ASSIGN(Principal a,
-                            NewUser(absl::StrCat("g", i), {"annotator"}));
-    ann.push_back(a);
-  }
+  TS_ASSERT_OK_AND_ASSIGN(std::vector<Principal> ann, NewAnnotators("g", 6));
   for (int round = 0; round < 40; ++round) {
     for (const Principal& a : ann) TS_ASSERT_OK(Work(a, pool).status());
   }
