@@ -595,7 +595,8 @@ class Tx {
   // The gold tasks of `pool` that `annotator` has claimed (in any state).
   virtual absl::StatusOr<std::vector<TaskId>> ListClaimedGoldTasks(
       UserId annotator, PoolId pool) = 0;
-  // Claims `annotator` made in `pool` at or after `since`.
+  // Claims `annotator` made in `pool` on the UTC day of `since` or later
+  // (counted per day: pass a UTC midnight), or ever for InfinitePast().
   virtual absl::StatusOr<int64_t> CountClaimsSince(UserId annotator,
                                                    PoolId pool,
                                                    absl::Time since) = 0;

@@ -863,6 +863,54 @@ TEST_P(StoreConformanceTest, ListClaimedGoldTasks) {
   }));
 }
 
+// Claims count per UTC day (daily caps) and in all (the gold draw), per
+// annotator and pool, whatever became of the claim.
+TEST_P(StoreConformanceTest, CountClaimsSinceCountsByDay) {
+  TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 4, 1));
+  const UserId a = w.annotators[0], b = w.annotators[1];
+  const absl::Time midnight =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(T0()) / 86400 * 86400);
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    auto claim = [&](TaskId task, UserId who, absl::Time at, ClaimState state) {
+      Claim c = MakeClaim(task, w.pool, who, state);
+      c.created_at = at;
+      return tx.InsertClaim(c).status();
+    };
+    TS_RETURN_IF_ERROR(
+        claim(w.tasks[0], a, midnight - absl::Hours(1), ClaimState::kExpired));
+    TS_RETURN_IF_ERROR(claim(w.tasks[1], a, midnight - absl::Hours(30),
+                             ClaimState::kSubmitted));
+    TS_RETURN_IF_ERROR(claim(w.tasks[2], a, midnight, ClaimState::kReleased));
+    TS_RETURN_IF_ERROR(
+        claim(w.tasks[3], a, midnight + absl::Hours(23), ClaimState::kActive));
+    return claim(w.tasks[0], b, midnight + absl::Hours(2), ClaimState::kActive);
+  }));
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(int64_t a_today,
+                        tx.CountClaimsSince(a, w.pool, midnight));
+    EXPECT_EQ(a_today, 2);
+    TS_ASSIGN_OR_RETURN(
+        int64_t a_since_yesterday,
+        tx.CountClaimsSince(a, w.pool, midnight - absl::Hours(24)));
+    EXPECT_EQ(a_since_yesterday, 3);
+    TS_ASSIGN_OR_RETURN(int64_t a_ever,
+                        tx.CountClaimsSince(a, w.pool, absl::InfinitePast()));
+    EXPECT_EQ(a_ever, 4);
+    TS_ASSIGN_OR_RETURN(int64_t b_today,
+                        tx.CountClaimsSince(b, w.pool, midnight));
+    EXPECT_EQ(b_today, 1);
+    TS_ASSIGN_OR_RETURN(
+        int64_t tomorrow,
+        tx.CountClaimsSince(a, w.pool, midnight + absl::Hours(24)));
+    EXPECT_EQ(tomorrow, 0);
+    TS_ASSIGN_OR_RETURN(int64_t elsewhere,
+                        tx.CountClaimsSince(a, PoolId(w.pool.value + 99),
+                                            absl::InfinitePast()));
+    EXPECT_EQ(elsewhere, 0);
+    return absl::OkStatus();
+  }));
+}
+
 TEST_P(StoreConformanceTest, ClaimReasonIsStoredWithTheClaim) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 2, 1));
   Claim with = MakeClaim(w.tasks[0], w.pool, w.annotators[0]);
