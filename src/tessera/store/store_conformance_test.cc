@@ -96,8 +96,7 @@ TEST(SqliteMigration, ClaimDaysAreBackfilledFromClaims) {
   // day 20000 and one on day 20001 by user 2 in pool 1, one by user 3.
   constexpr int64_t kDay = int64_t{86400} * 1000 * 1000;
   raw(absl::StrCat(
-      "DROP TABLE claim_days; DROP INDEX tasks_gold; DROP INDEX audit_entity;"
-      "CREATE INDEX audit_entity ON audit(entity, entity_id);"
+      "DROP TABLE claim_days; DROP INDEX tasks_gold;"
       "CREATE INDEX claims_annotator_day ON claims(annotator_id, pool_id, "
       "created_at);"
       "DELETE FROM schema_migrations WHERE version = 9;"

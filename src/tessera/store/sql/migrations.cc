@@ -346,8 +346,7 @@ CREATE INDEX submissions_annotator ON submissions(annotator_id, id, pool_id,
 // holds claims and submissions of as many annotators, and every index keyed
 // by annotator first takes one page per annotator into the WAL:
 // claims_annotator_day (annotator, pool, time) wrote ~10 of the ~44 pages
-// of such a commit, and audit_entity (entity, entity_id), appended in the
-// middle ('claim' before 'submission'), ~4.
+// of such a commit.
 // - The daily and all-time claim counts it served (daily caps, the gold
 //   draw) come from one counter row per pool, UTC day and annotator. A
 //   day's rows are neighbours, so a commit updates one or two pages of
@@ -355,7 +354,6 @@ CREATE INDEX submissions_annotator ON submissions(annotator_id, id, pool_id,
 //   a row.
 // - The gold tasks an annotator claimed are found from the pool's few gold
 //   tasks (tasks_gold), each looked up in claims_task_annotator.
-// - audit_entity leads with the ids, which grow together at its end.
 constexpr const char* kV9 = R"sql(
 CREATE TABLE claim_days (
   pool_id INTEGER NOT NULL REFERENCES pools(id),
@@ -370,8 +368,6 @@ INSERT INTO claim_days (pool_id, utc_day, annotator_id, claims)
   FROM claims GROUP BY pool_id, created_at / 86400000000, annotator_id;
 DROP INDEX claims_annotator_day;
 CREATE INDEX tasks_gold ON tasks(pool_id, id) WHERE gold IS NOT NULL;
-DROP INDEX audit_entity;
-CREATE INDEX audit_entity ON audit(entity_id, entity);
 )sql";
 
 std::string Adapt(const Dialect& dialect, const char* sql) {
