@@ -49,6 +49,12 @@ class SqlConn {
   virtual int64_t Changes() = 0;
   // Runs several ;-separated statements without parameters (migrations).
   virtual absl::Status ExecScript(absl::string_view sql) = 0;
+  // The integer primary key of the row the last successful INSERT on this
+  // connection added, where the backend keeps it (SQLite; elsewhere use
+  // RETURNING).
+  virtual absl::StatusOr<int64_t> LastInsertId() {
+    return absl::UnimplementedError("LastInsertId: use RETURNING");
+  }
 };
 
 enum class TxMode {

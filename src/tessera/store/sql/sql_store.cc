@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -2142,6 +2143,14 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<int64_t> InsertReturningId(
       absl::string_view sql, const std::vector<SqlValue>& params) {
+    // SQLite runs RETURNING through a temporary table (~3 us of the
+    // writer's time per insert); the new rowid it keeps anyway.
+    constexpr absl::string_view kReturningId = " RETURNING id";
+    if (dialect_.name == "sqlite" && absl::EndsWith(sql, kReturningId)) {
+      sql.remove_suffix(kReturningId.size());
+      TS_RETURN_IF_ERROR(conn_.Exec(sql, params));
+      return conn_.LastInsertId();
+    }
     TS_ASSIGN_OR_RETURN(auto rows, conn_.Query(sql, params));
     if (rows.empty()) return absl::InternalError("INSERT returned no id");
     return Int(rows[0][0]);

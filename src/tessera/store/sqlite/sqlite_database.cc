@@ -145,6 +145,10 @@ class SqliteConn final : public SqlConn {
 
   int64_t Changes() override { return changes_; }
 
+  absl::StatusOr<int64_t> LastInsertId() override {
+    return sqlite3_last_insert_rowid(db_);
+  }
+
   absl::Status ExecScript(absl::string_view sql) override {
     const std::string script(sql);
     char* error = nullptr;
