@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "tessera/base/mix.h"
 
 namespace tessera::algo {
 
@@ -92,14 +93,6 @@ absl::Status ValidateBoxAnnotations(const BoxAnnotations& d) {
 }
 
 namespace {
-
-// SplitMix64: a fixed, platform-independent hash for the seeded choice.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // Per-coordinate weighted median (the lower weighted median, or the midpoint
 // of the two middle values when the weight splits exactly in half, which
@@ -374,7 +367,8 @@ BoxAggregation Single(const Aggregator& agg, const BoxAggregationOptions& o) {
   for (int32_t img = 0; img < d.num_images; ++img) {
     auto viewers = agg.Viewers(img);
     if (viewers.empty()) continue;
-    const uint64_t h = Mix(Mix(o.seed) ^ static_cast<uint64_t>(img));
+    const uint64_t h =
+        SplitMix64(SplitMix64(o.seed) ^ static_cast<uint64_t>(img));
     r.chosen_worker[img] = viewers[h % viewers.size()];
   }
   std::vector<int32_t> idx;

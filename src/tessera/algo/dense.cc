@@ -9,6 +9,7 @@
 
 #include "absl/hash/hash.h"
 #include "tessera/algo/internal/grouping.h"
+#include "tessera/base/mix.h"
 
 namespace tessera::algo {
 namespace {
@@ -32,11 +33,10 @@ uint32_t HashName(absl::string_view key) {
     uint64_t a = 0, b = 0;
     std::memcpy(&a, key.data(), std::min<size_t>(key.size(), 8));
     if (key.size() > 8) std::memcpy(&b, key.data() + 8, key.size() - 8);
-    return static_cast<uint32_t>(
-        internal::Mix64(a ^ internal::Mix64(b ^ key.size())));
+    return static_cast<uint32_t>(SplitMix64(a ^ SplitMix64(b ^ key.size())));
   }
   return static_cast<uint32_t>(
-      internal::Mix64(absl::Hash<absl::string_view>{}(key)));
+      SplitMix64(absl::Hash<absl::string_view>{}(key)));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "tessera/algo/categorical.h"
 #include "tessera/algo/internal/grouping.h"
+#include "tessera/base/mix.h"
 
 namespace tessera::algo {
 namespace {
@@ -37,9 +38,9 @@ double Digamma(double x) {
 // Uniform doubles in [0, 1) from a seeded counter.
 class Rng {
  public:
-  explicit Rng(uint64_t seed) : state_(internal::Mix64(seed)) {}
+  explicit Rng(uint64_t seed) : state_(SplitMix64(seed)) {}
   double Uniform() {
-    state_ = internal::Mix64(state_);
+    state_ = SplitMix64(state_);
     return static_cast<double>(state_ >> 11) * 0x1.0p-53;
   }
 

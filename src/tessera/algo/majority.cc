@@ -6,6 +6,7 @@
 #include "tessera/algo/categorical.h"
 #include "tessera/algo/internal/grouping.h"
 #include "tessera/algo/internal/memory.h"
+#include "tessera/base/mix.h"
 
 namespace tessera::algo {
 namespace {
@@ -55,8 +56,7 @@ CategoricalResult Vote(const ByItem& g, const std::vector<double>* weight,
     int pick = 0;
     if (n_tied > 1 && options.tie_break == TieBreak::kSeededRandom) {
       pick = static_cast<int>(
-          internal::Mix64(options.seed ^
-                          internal::Mix64(static_cast<uint64_t>(j))) %
+          SplitMix64(options.seed ^ SplitMix64(static_cast<uint64_t>(j))) %
           static_cast<uint64_t>(n_tied));
     }
     r.label[j] = tied[pick];

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tessera/base/json_util.h"
+#include "tessera/base/mix.h"
 #include "tessera/base/status.h"
 #include "tessera/formats/jsonl.h"
 
@@ -236,13 +237,6 @@ uint64_t Fnv1a64(std::initializer_list<absl::string_view> parts) {
     }
   }
   return h;
-}
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
 }
 
 // The pair (i, j) in display order: returns (index of a, index of b).

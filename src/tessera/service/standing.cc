@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "tessera/base/mix.h"
 #include "tessera/base/status.h"
 #include "tessera/domain/workforce.h"
 #include "tessera/service/internal/access.h"
@@ -30,16 +31,6 @@ using internal::RequireRole;
 using store::Tx;
 
 namespace {
-
-// splitmix64's finaliser: every input bit moves about half the output bits.
-uint64_t Mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ULL;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBULL;
-  x ^= x >> 31;
-  return x;
-}
 
 // A reproducible draw in [0, 1) from (annotator, n), e.g. n = their claim
 // count.

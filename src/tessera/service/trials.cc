@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "tessera/algo/boxes.h"
 #include "tessera/base/json_util.h"
+#include "tessera/base/mix.h"
 #include "tessera/base/money.h"
 #include "tessera/base/status.h"
 #include "tessera/domain/task_types.h"
@@ -298,14 +299,6 @@ Grade GradeAnswer(TaskType type, const domain::TrialSettings& s,
 
 // ------------------------------------------------------------ attempts
 
-// splitmix64: a fixed, portable mix for the per-attempt task order.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // Everything one attempt's views and writes need.
 struct AttemptContext {
   TrialAttemptRow attempt;
@@ -333,8 +326,9 @@ absl::StatusOr<AttemptContext> LoadAttempt(Tx& tx, const TrialAttemptRow& a) {
   std::vector<std::pair<std::pair<int, uint64_t>, size_t>> order;
   for (size_t i = 0; i < all.size(); ++i) {
     if (all[i].created_at > a.started_at) continue;
-    const uint64_t key = Mix(static_cast<uint64_t>(a.id) * 0x100000001b3ULL ^
-                             static_cast<uint64_t>(all[i].id));
+    const uint64_t key =
+        SplitMix64(static_cast<uint64_t>(a.id) * 0x100000001b3ULL ^
+                   static_cast<uint64_t>(all[i].id));
     order.push_back({{seen.contains(all[i].id) ? 1 : 0, key}, i});
   }
   std::sort(order.begin(), order.end());

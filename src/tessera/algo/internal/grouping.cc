@@ -208,11 +208,4 @@ void ParallelFor(int parts, int threads, const std::function<void(int)>& fn) {
   for (auto& th : pool) th.join();
 }
 
-uint64_t Mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 }  // namespace tessera::algo::internal

@@ -74,7 +74,4 @@ void ParallelFor(int parts, int threads, const std::function<void(int)>& fn);
 // Effective thread count for an options value (0 = hardware concurrency).
 int ResolveThreads(int threads);
 
-// SplitMix64: the seeded hash used for reproducible random choices.
-uint64_t Mix64(uint64_t x);
-
 }  // namespace tessera::algo::internal
