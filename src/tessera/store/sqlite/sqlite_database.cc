@@ -452,8 +452,9 @@ class SqliteDatabase final : public SqlDatabase {
   // Checkpoints on `conn` and records how far the WAL is copied. A count
   // recorded for a WAL that restarted meanwhile is ignored (the next
   // commit asks for a checkpoint again), never taken for the new file's.
+  // `counter` counts the checkpoints that ran, not those that found
+  // another one running (SQLITE_BUSY).
   void Checkpoint(SqliteConn& conn, std::atomic<int64_t>& counter) {
-    counter.fetch_add(1, std::memory_order_relaxed);
     const uint64_t generation = wal_generation_.load(std::memory_order_relaxed);
     absl::StatusOr<int> copied = conn.CheckpointPassive();
     if (!copied.ok()) {
@@ -463,6 +464,7 @@ class SqliteDatabase final : public SqlDatabase {
       return;
     }
     if (*copied >= 0) {
+      counter.fetch_add(1, std::memory_order_relaxed);
       backfilled_.store((generation << 32) | static_cast<uint32_t>(*copied),
                         std::memory_order_release);
     }

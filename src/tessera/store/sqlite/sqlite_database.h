@@ -60,7 +60,8 @@ absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenSqlite(
     const SqliteOptions& options);
 
 // What the WAL checkpoints of a database from OpenSqlite have done so far
-// (all zero for any other database).
+// (all zero for any other database). A checkpoint that found another one
+// running is not counted.
 struct SqliteWalStats {
   int64_t checkpoints = 0;         // by the checkpoint thread
   int64_t writer_checkpoints = 0;  // by the writer, between its commits
