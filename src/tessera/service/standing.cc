@@ -201,17 +201,21 @@ class StandingCache {
   }
 
   // A pool's gold tasks, by id. Tasks are never deleted and their gold never
-  // changes, so the list only grows: it is extended with the tasks above the
-  // highest id it has seen whenever MaxTaskId (one index probe) is higher.
-  // A task committed with a lower id after a higher one (possible on
-  // PostgreSQL) is missed until the process restarts; the claim path then
-  // falls back to the store's oldest-first gold order.
+  // changes, so the list only grows: it is extended with the gold tasks
+  // above the highest id it holds (tasks_gold, as many index entries as new
+  // gold tasks) whenever MaxTaskId (one index probe) is higher. A task
+  // committed with a lower id after a higher one (possible on PostgreSQL)
+  // is missed until the list is read whole again, kGoldReread after it was
+  // last; until then the claim path falls back to the store's oldest-first
+  // gold order.
   struct GoldList {
-    int64_t upto = 0;          // highest task id read
+    absl::Time read_at;        // when the list was last read whole
+    int64_t upto = 0;          // highest task id seen
     std::vector<int64_t> ids;  // ascending
   };
-  absl::StatusOr<std::shared_ptr<const GoldList>> PoolGold(Tx& tx,
-                                                           PoolId pool) {
+  static constexpr absl::Duration kGoldReread = absl::Minutes(1);
+  absl::StatusOr<std::shared_ptr<const GoldList>> PoolGold(Tx& tx, PoolId pool,
+                                                           absl::Time now) {
     TS_ASSIGN_OR_RETURN(int64_t max_id, tx.MaxTaskId(pool));
     std::shared_ptr<const GoldList> cached;
     {
@@ -219,21 +223,19 @@ class StandingCache {
       auto it = gold_.find(pool.value);
       if (it != gold_.end()) cached = it->second;
     }
+    if (cached && now - cached->read_at >= kGoldReread) cached.reset();
     if (cached && cached->upto >= max_id) return cached;
     auto next = cached ? std::make_shared<GoldList>(*cached)
                        : std::make_shared<GoldList>();
-    while (next->upto < max_id) {
-      TS_ASSIGN_OR_RETURN(auto page, tx.ListTasks(pool, next->upto, 1000));
-      if (page.empty()) break;
-      for (const auto& t : page) {
-        if (t.gold_json) next->ids.push_back(t.id.value);
-      }
-      next->upto = page.back().id.value;
-    }
+    if (!cached) next->read_at = now;
+    TS_ASSIGN_OR_RETURN(auto added, tx.ListGoldTaskIds(pool, next->upto));
+    for (TaskId id : added) next->ids.push_back(id.value);
     next->upto = std::max(next->upto, max_id);
     absl::MutexLock lock(&mu_);
     auto& slot = gold_[pool.value];
-    if (!slot || slot->upto < next->upto) slot = next;
+    if (!slot || slot->read_at < next->read_at || slot->upto < next->upto) {
+      slot = next;
+    }
     return std::shared_ptr<const GoldList>(next);
   }
 
@@ -701,7 +703,7 @@ absl::StatusOr<Service::Allocation> Service::Allocate(Tx& tx,
       // set for everyone rather than the same oldest few; never a gold task
       // the annotator claimed before.
       TS_ASSIGN_OR_RETURN(auto gold_list,
-                          standing_cache_->PoolGold(tx, pool.id));
+                          standing_cache_->PoolGold(tx, pool.id, now));
       std::optional<TaskId> gold;
       int64_t gold_before = 0;
       if (!gold_list->ids.empty()) {

@@ -592,6 +592,10 @@ class Tx {
   // without gold (!`gold`, with a free slot). Locked on PostgreSQL.
   virtual absl::StatusOr<std::optional<TaskId>> FindClaimableTaskByGold(
       PoolId pool, UserId annotator, bool gold) = 0;
+  // The ids of `pool`'s gold tasks above `after`, ascending (the partial
+  // index tasks_gold: as many entries read as there are gold tasks).
+  virtual absl::StatusOr<std::vector<TaskId>> ListGoldTaskIds(
+      PoolId pool, int64_t after) = 0;
   // The gold tasks of `pool` that `annotator` has claimed (in any state).
   virtual absl::StatusOr<std::vector<TaskId>> ListClaimedGoldTasks(
       UserId annotator, PoolId pool) = 0;

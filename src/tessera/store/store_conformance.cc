@@ -833,7 +833,8 @@ TEST_P(StoreConformanceTest, NestedUndoesOnlyItsOwnChanges) {
   }));
 }
 
-// Only gold tasks, only this annotator's claims in this pool, any state.
+// Only gold tasks, only this annotator's claims in this pool, any state;
+// and the pool's gold tasks, all or above an id.
 TEST_P(StoreConformanceTest, ListClaimedGoldTasks) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 2, 1));
   const UserId a = w.annotators[0], b = w.annotators[1];
@@ -859,6 +860,13 @@ TEST_P(StoreConformanceTest, ListClaimedGoldTasks) {
     TS_ASSIGN_OR_RETURN(auto elsewhere,
                         tx.ListClaimedGoldTasks(a, PoolId(w.pool.value + 99)));
     EXPECT_TRUE(elsewhere.empty());
+    TS_ASSIGN_OR_RETURN(auto gold, tx.ListGoldTaskIds(w.pool, 0));
+    EXPECT_THAT(gold, ElementsAre(gold1, gold2));
+    TS_ASSIGN_OR_RETURN(auto later, tx.ListGoldTaskIds(w.pool, gold1.value));
+    EXPECT_THAT(later, ElementsAre(gold2));
+    TS_ASSIGN_OR_RETURN(auto none,
+                        tx.ListGoldTaskIds(PoolId(w.pool.value + 99), 0));
+    EXPECT_TRUE(none.empty());
     return absl::OkStatus();
   }));
 }

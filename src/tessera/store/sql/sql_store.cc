@@ -1699,6 +1699,17 @@ class SqlTx final : public Tx {
     if (rows.empty()) return std::nullopt;
     return TaskId(Int(rows[0][0]));
   }
+  absl::StatusOr<std::vector<TaskId>> ListGoldTaskIds(PoolId pool,
+                                                      int64_t after) override {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        Q("SELECT id FROM tasks WHERE pool_id = ? AND gold IS "
+                          "NOT NULL AND id > ? ORDER BY id",
+                          {pool.value, after}));
+    std::vector<TaskId> out;
+    out.reserve(rows.size());
+    for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
+    return out;
+  }
   absl::StatusOr<std::vector<TaskId>> ListClaimedGoldTasks(
       UserId annotator, PoolId pool) override {
     TS_ASSIGN_OR_RETURN(
