@@ -604,8 +604,8 @@ class Tx {
   virtual absl::StatusOr<int64_t> CountClaimsSince(UserId annotator,
                                                    PoolId pool,
                                                    absl::Time since) = 0;
-  // Claims made in `pool` at or after `since`: all, and those whose reason
-  // records tier newcomer.
+  // Claims made in `pool` on the UTC day of `since` or later (pass a UTC
+  // midnight): all, and those whose reason records tier newcomer.
   virtual absl::StatusOr<std::pair<int64_t, int64_t>> CountPoolClaimsSince(
       PoolId pool, absl::Time since) = 0;
   // The pool's tasks without gold and their free slots.

@@ -872,16 +872,19 @@ TEST_P(StoreConformanceTest, ListClaimedGoldTasks) {
 }
 
 // Claims count per UTC day (daily caps) and in all (the gold draw), per
-// annotator and pool, whatever became of the claim.
+// annotator and pool, whatever became of the claim; and per pool, with the
+// newcomers' apart (the exploration share).
 TEST_P(StoreConformanceTest, CountClaimsSinceCountsByDay) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 2, 4, 1));
   const UserId a = w.annotators[0], b = w.annotators[1];
   const absl::Time midnight =
       absl::FromUnixSeconds(absl::ToUnixSeconds(T0()) / 86400 * 86400);
   TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
-    auto claim = [&](TaskId task, UserId who, absl::Time at, ClaimState state) {
+    auto claim = [&](TaskId task, UserId who, absl::Time at, ClaimState state,
+                     std::string reason = "") {
       Claim c = MakeClaim(task, w.pool, who, state);
       c.created_at = at;
+      c.reason_json = std::move(reason);
       return tx.InsertClaim(c).status();
     };
     TS_RETURN_IF_ERROR(
@@ -891,7 +894,8 @@ TEST_P(StoreConformanceTest, CountClaimsSinceCountsByDay) {
     TS_RETURN_IF_ERROR(claim(w.tasks[2], a, midnight, ClaimState::kReleased));
     TS_RETURN_IF_ERROR(
         claim(w.tasks[3], a, midnight + absl::Hours(23), ClaimState::kActive));
-    return claim(w.tasks[0], b, midnight + absl::Hours(2), ClaimState::kActive);
+    return claim(w.tasks[0], b, midnight + absl::Hours(2), ClaimState::kActive,
+                 R"({"policy":"exploration","tier":"newcomer"})");
   }));
   TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
     TS_ASSIGN_OR_RETURN(int64_t a_today,
@@ -915,6 +919,13 @@ TEST_P(StoreConformanceTest, CountClaimsSinceCountsByDay) {
                         tx.CountClaimsSince(a, PoolId(w.pool.value + 99),
                                             absl::InfinitePast()));
     EXPECT_EQ(elsewhere, 0);
+    // The pool's claims today, and those of newcomers.
+    TS_ASSIGN_OR_RETURN(auto pool_today,
+                        tx.CountPoolClaimsSince(w.pool, midnight));
+    EXPECT_EQ(pool_today, std::make_pair(int64_t{3}, int64_t{1}));
+    TS_ASSIGN_OR_RETURN(auto pool_ever,
+                        tx.CountPoolClaimsSince(w.pool, absl::InfinitePast()));
+    EXPECT_EQ(pool_ever, std::make_pair(int64_t{5}, int64_t{1}));
     return absl::OkStatus();
   }));
 }

@@ -104,8 +104,8 @@ TEST(SqliteMigration, ClaimDaysAreBackfilledFromClaims) {
   TempSqlite db("v9.db");
   TS_ASSERT_OK(db.Migrate());
   // Back to version 8's schema, with claims made before claim_days existed:
-  // by user 2 in pool 1 two on day 20000 and one on day 20001, by user 3 one
-  // on day 20001.
+  // by user 2 in pool 1 two on day 20000 and one on day 20001 (a newcomer's),
+  // by user 3 one on day 20001.
   constexpr int64_t kDay = int64_t{86400} * 1000 * 1000;
   const std::string v8 = absl::StrCat(
       "DROP TABLE claim_days; DROP INDEX tasks_gold;"
@@ -125,10 +125,11 @@ TEST(SqliteMigration, ClaimDaysAreBackfilledFromClaims) {
       "VALUES (1, 1, '{}', NULL, 1, 0), (2, 1, '{}', '{}', 1, 0), "
       "(3, 1, '{}', NULL, 1, 0);"
       "INSERT INTO claims (task_id, pool_id, annotator_id, state, created_at, "
-      "expires_at) VALUES (1, 1, 2, 'expired', ",
-      20000 * kDay + 5, ", 0), (2, 1, 2, 'submitted', ", 20000 * kDay + 9,
-      ", 0), (3, 1, 2, 'active', ", 20001 * kDay, ", 0), (1, 1, 3, 'active', ",
-      20001 * kDay + 1, ", 0);");
+      "expires_at, reason) VALUES (1, 1, 2, 'expired', ",
+      20000 * kDay + 5, ", 0, NULL), (2, 1, 2, 'submitted', ", 20000 * kDay + 9,
+      ", 0, NULL), (3, 1, 2, 'active', ", 20001 * kDay,
+      ", 0, '{\"tier\":\"newcomer\"}'), (1, 1, 3, 'active', ", 20001 * kDay + 1,
+      ", 0, '{\"tier\":\"trusted\"}');");
   TS_ASSERT_OK(db.OnConnection(TxMode::kWrite,
                                [&](SqlConn& c) { return c.ExecScript(v8); }));
   TS_ASSERT_OK(db.Migrate());
@@ -147,6 +148,8 @@ TEST(SqliteMigration, ClaimDaysAreBackfilledFromClaims) {
     TS_ASSIGN_OR_RETURN(int64_t other,
                         tx.CountClaimsSince(UserId(3), pool, day));
     EXPECT_EQ(other, 1);
+    TS_ASSIGN_OR_RETURN(auto pool_today, tx.CountPoolClaimsSince(pool, day));
+    EXPECT_EQ(pool_today, std::make_pair(int64_t{2}, int64_t{1}));
     TS_ASSIGN_OR_RETURN(auto gold, tx.ListClaimedGoldTasks(UserId(2), pool));
     EXPECT_THAT(gold, ::testing::ElementsAre(TaskId(2)));
     return absl::OkStatus();
@@ -161,6 +164,16 @@ TEST(SqliteMigration, ClaimDaysAreBackfilledFromClaims) {
                "SELECT t.id FROM tasks t WHERE t.pool_id = 1 AND t.gold IS "
                "NOT NULL AND EXISTS (SELECT 1 FROM claims c WHERE c.task_id = "
                "t.id AND c.annotator_id = 2) ORDER BY t.id"}));
+  // Without claims_annotator_day, the claim's own search still probes
+  // claims_task_annotator per task, never scans the claims.
+  TS_ASSERT_OK_AND_ASSIGN(
+      std::string claimable,
+      db.Plan({"SELECT t.id FROM tasks t WHERE t.pool_id = 1 AND "
+               "t.open_slots > 0 AND NOT EXISTS (SELECT 1 FROM claims c WHERE "
+               "c.task_id = t.id AND c.annotator_id = 2) ORDER BY t.id LIMIT "
+               "1"}));
+  EXPECT_THAT(claimable, ::testing::HasSubstr("INDEX claims_task_annotator"));
+  EXPECT_THAT(claimable, ::testing::Not(::testing::HasSubstr("SCAN c")));
   EXPECT_THAT(plan, ::testing::HasSubstr("INDEX claim_days_annotator"));
   EXPECT_THAT(plan, ::testing::HasSubstr("INDEX tasks_gold"));
   EXPECT_THAT(plan, ::testing::HasSubstr("INDEX claims_task_annotator"));

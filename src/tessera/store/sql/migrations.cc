@@ -1,6 +1,7 @@
 // The schema. Times are microseconds since the Unix epoch (UTC); JSON is text.
 #include "tessera/store/sql/migrations.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
 namespace tessera::store {
@@ -346,12 +347,16 @@ CREATE INDEX submissions_annotator ON submissions(annotator_id, id, pool_id,
 // holds claims and submissions of as many annotators, and every index keyed
 // by annotator first takes one page per annotator into the WAL:
 // claims_annotator_day (annotator, pool, time) wrote ~10 of the ~44 pages
-// of such a commit.
+// of such a commit. SQLite drops it (kV9Sqlite); its reads moved:
 // - The daily and all-time claim counts it served (daily caps, the gold
 //   draw) come from one counter row per pool, UTC day and annotator. A
 //   day's rows are neighbours, so a commit updates one or two pages of
 //   them; the index by annotator changes only when a day's first claim adds
 //   a row.
+// - The same rows count the claims whose reason records tier newcomer, so
+//   the exploration share's count of a pool's claims today reads that
+//   day's rows instead of every claim of the table (there was no index for
+//   it: a full scan on both backends).
 // - The gold tasks an annotator claimed are found from the pool's few gold
 //   tasks (tasks_gold), each looked up in claims_task_annotator.
 constexpr const char* kV9 = R"sql(
@@ -360,15 +365,22 @@ CREATE TABLE claim_days (
   utc_day INTEGER NOT NULL,
   annotator_id INTEGER NOT NULL REFERENCES users(id),
   claims INTEGER NOT NULL,
+  newcomer_claims INTEGER NOT NULL,
   PRIMARY KEY (pool_id, utc_day, annotator_id)
 ) WITHOUT ROWID;
 CREATE INDEX claim_days_annotator ON claim_days(annotator_id, pool_id, utc_day);
-INSERT INTO claim_days (pool_id, utc_day, annotator_id, claims)
-  SELECT pool_id, created_at / 86400000000, annotator_id, COUNT(*)
+INSERT INTO claim_days (pool_id, utc_day, annotator_id, claims,
+                        newcomer_claims)
+  SELECT pool_id, created_at / 86400000000, annotator_id, COUNT(*),
+    SUM(CASE WHEN reason LIKE '%"tier":"newcomer"%' THEN 1 ELSE 0 END)
   FROM claims GROUP BY pool_id, created_at / 86400000000, annotator_id;
-DROP INDEX claims_annotator_day;
 CREATE INDEX tasks_gold ON tasks(pool_id, id) WHERE gold IS NOT NULL;
 )sql";
+// SQLite only. PostgreSQL keeps the index: without an index by annotator it
+// plans FindClaimableTask's NOT EXISTS as a sequential scan of the claims
+// (an anti-join against all of the annotator's claims), where SQLite probes
+// claims_task_annotator per task.
+constexpr const char* kV9Sqlite = "DROP INDEX claims_annotator_day;\n";
 
 std::string Adapt(const Dialect& dialect, const char* sql) {
   if (dialect.name != "postgres") return sql;
@@ -396,7 +408,8 @@ std::vector<Migration> Migrations(const Dialect& dialect) {
           {8, "submissions by annotator: covering the standing's reads",
            Adapt(dialect, kV8)},
           {9, "claim counts per day; fewer index pages per claim",
-           Adapt(dialect, kV9)}};
+           dialect.name == "postgres" ? Adapt(dialect, kV9)
+                                      : absl::StrCat(kV9, kV9Sqlite)}};
 }
 
 }  // namespace tessera::store

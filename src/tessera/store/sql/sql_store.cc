@@ -34,6 +34,9 @@ using domain::User;
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 // claim_days.utc_day is Micros(t) / kMicrosPerDay.
 constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000 * 1000;
+// A claim's reason that records tier newcomer contains this (claim_days
+// counts them apart).
+constexpr absl::string_view kNewcomerReason = R"("tier":"newcomer")";
 absl::Time FromMicros(int64_t v) { return absl::FromUnixMicros(v); }
 SqlValue OptMicros(const std::optional<absl::Time>& t) {
   if (!t) return std::monostate{};
@@ -714,12 +717,15 @@ class SqlTx final : public Tx {
              Micros(c.expires_at),
              c.reason_json.empty() ? SqlValue(std::monostate{})
                                    : SqlValue(c.reason_json)}));
+    const bool newcomer = absl::StrContains(c.reason_json, kNewcomerReason);
     TS_RETURN_IF_ERROR(conn_.Exec(
-        "INSERT INTO claim_days (pool_id, utc_day, annotator_id, claims) "
-        "VALUES (?, ?, ?, 1) ON CONFLICT (pool_id, utc_day, annotator_id) "
-        "DO UPDATE SET claims = claim_days.claims + 1",
+        "INSERT INTO claim_days (pool_id, utc_day, annotator_id, claims, "
+        "newcomer_claims) VALUES (?, ?, ?, 1, ?) ON CONFLICT (pool_id, "
+        "utc_day, annotator_id) DO UPDATE SET claims = claim_days.claims + 1, "
+        "newcomer_claims = claim_days.newcomer_claims + "
+        "excluded.newcomer_claims",
         {c.pool_id.value, Micros(c.created_at) / kMicrosPerDay,
-         c.annotator_id.value}));
+         c.annotator_id.value, int64_t{newcomer ? 1 : 0}}));
     return ClaimId(id);
   }
   absl::StatusOr<Claim> GetClaim(ClaimId id) override {
@@ -1741,12 +1747,16 @@ class SqlTx final : public Tx {
   }
   absl::StatusOr<std::pair<int64_t, int64_t>> CountPoolClaimsSince(
       PoolId pool, absl::Time since) override {
-    TS_ASSIGN_OR_RETURN(
-        auto rows,
-        Q("SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN reason LIKE "
-          "'%\"tier\":\"newcomer\"%' THEN 1 ELSE 0 END), 0) AS BIGINT) FROM "
-          "claims WHERE pool_id = ? AND created_at >= ?",
-          {pool.value, Micros(since)}));
+    std::string sql =
+        "SELECT CAST(COALESCE(SUM(claims), 0) AS BIGINT), "
+        "CAST(COALESCE(SUM(newcomer_claims), 0) AS BIGINT) FROM claim_days "
+        "WHERE pool_id = ?";
+    std::vector<SqlValue> params = {pool.value};
+    if (since != absl::InfinitePast()) {
+      sql += " AND utc_day >= ?";
+      params.push_back(Micros(since) / kMicrosPerDay);
+    }
+    TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
     return std::make_pair(Int(rows[0][0]), Int(rows[0][1]));
   }
   absl::StatusOr<std::pair<int64_t, int64_t>> CountPoolSlots(
