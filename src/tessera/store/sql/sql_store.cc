@@ -34,6 +34,14 @@ using domain::User;
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 // claim_days.utc_day is Micros(t) / kMicrosPerDay.
 constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000 * 1000;
+// Restricts a claim_days read to the UTC day of `since` and later (all days
+// for InfinitePast()).
+void AppendFromDay(absl::Time since, std::string& sql,
+                   std::vector<SqlValue>& params) {
+  if (since == absl::InfinitePast()) return;
+  sql += " AND utc_day >= ?";
+  params.push_back(Micros(since) / kMicrosPerDay);
+}
 // A claim's reason that records tier newcomer contains this (claim_days
 // counts them apart).
 constexpr absl::string_view kNewcomerReason = R"("tier":"newcomer")";
@@ -60,6 +68,14 @@ int64_t Int(const SqlValue& v) {
   if (auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
   if (auto* s = std::get_if<std::string>(&v)) return std::stoll(*s);
   return 0;
+}
+// The first column of `rows` as ids.
+template <typename IdT>
+std::vector<IdT> IdsOf(const SqlRows& rows) {
+  std::vector<IdT> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
+  return out;
 }
 std::string Text(const SqlValue& v) {
   if (auto* s = std::get_if<std::string>(&v)) return *s;
@@ -447,9 +463,7 @@ class SqlTx final : public Tx {
                         Q("SELECT id FROM pools WHERE state = 'scheduled' AND "
                           "opens_at IS NOT NULL AND opens_at <= ? ORDER BY id",
                           {Micros(now)}));
-    std::vector<PoolId> out;
-    for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
-    return out;
+    return IdsOf<PoolId>(rows);
   }
   absl::StatusOr<PoolStats> GetPoolStats(PoolId id) override {
     PoolStats s;
@@ -1206,9 +1220,7 @@ class SqlTx final : public Tx {
               "WHERE q.id IS NULL OR q.submissions_seen <> m.max_id OR "
               "q.input_mark <> m.mark ORDER BY m.pool_id LIMIT ?"),
           {int64_t{limit}}));
-    std::vector<PoolId> out;
-    for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
-    return out;
+    return IdsOf<PoolId>(rows);
   }
 
   // Pre-annotations.
@@ -1711,10 +1723,7 @@ class SqlTx final : public Tx {
                         Q("SELECT id FROM tasks WHERE pool_id = ? AND gold IS "
                           "NOT NULL AND id > ? ORDER BY id",
                           {pool.value, after}));
-    std::vector<TaskId> out;
-    out.reserve(rows.size());
-    for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
-    return out;
+    return IdsOf<TaskId>(rows);
   }
   absl::StatusOr<std::vector<TaskId>> ListClaimedGoldTasks(
       UserId annotator, PoolId pool) override {
@@ -1724,10 +1733,7 @@ class SqlTx final : public Tx {
           "NULL AND EXISTS (SELECT 1 FROM claims c WHERE c.task_id = t.id AND "
           "c.annotator_id = ?) ORDER BY t.id",
           {pool.value, annotator.value}));
-    std::vector<TaskId> out;
-    out.reserve(rows.size());
-    for (const SqlRow& r : rows) out.emplace_back(Int(r[0]));
-    return out;
+    return IdsOf<TaskId>(rows);
   }
   absl::StatusOr<int64_t> CountClaimsSince(UserId annotator, PoolId pool,
                                            absl::Time since) override {
@@ -1738,10 +1744,7 @@ class SqlTx final : public Tx {
         dialect_.name == "sqlite" ? " INDEXED BY claim_days_annotator" : "",
         " WHERE annotator_id = ? AND pool_id = ?");
     std::vector<SqlValue> params = {annotator.value, pool.value};
-    if (since != absl::InfinitePast()) {
-      sql += " AND utc_day >= ?";
-      params.push_back(Micros(since) / kMicrosPerDay);
-    }
+    AppendFromDay(since, sql, params);
     TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
     return Int(rows[0][0]);
   }
@@ -1752,10 +1755,7 @@ class SqlTx final : public Tx {
         "CAST(COALESCE(SUM(newcomer_claims), 0) AS BIGINT) FROM claim_days "
         "WHERE pool_id = ?";
     std::vector<SqlValue> params = {pool.value};
-    if (since != absl::InfinitePast()) {
-      sql += " AND utc_day >= ?";
-      params.push_back(Micros(since) / kMicrosPerDay);
-    }
+    AppendFromDay(since, sql, params);
     TS_ASSIGN_OR_RETURN(auto rows, Q(sql, params));
     return std::make_pair(Int(rows[0][0]), Int(rows[0][1]));
   }
