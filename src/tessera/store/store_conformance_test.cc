@@ -111,7 +111,7 @@ TEST(SqliteMigration, ClaimDaysAreBackfilledFromClaims) {
       "DROP TABLE claim_days; DROP INDEX tasks_gold;"
       "CREATE INDEX claims_annotator_day ON claims(annotator_id, pool_id, "
       "created_at);"
-      "DELETE FROM schema_migrations WHERE version = 9;"
+      "DELETE FROM schema_migrations WHERE version >= 9;"
       "INSERT INTO users (id, username, password_hash, roles, created_at) "
       "VALUES (1, 'r', '', 'requester', 0), (2, 'a', '', 'annotator', 0), "
       "(3, 'b', '', 'annotator', 0);"

@@ -23,3 +23,8 @@ tessera_test(store_conformance_pgtest
 tessera_test(fault_injection_test
   SOURCES fault_injection_test.cc
   DEPS tessera_store_fault_injection tessera_store_conformance)
+
+tessera_test(postgres_plan_pgtest
+  SOURCES postgres_plan_pgtest.cc
+  DEPS tessera_store tessera_postgres tessera_pg_test_util
+  LABELS postgres)
