@@ -41,7 +41,8 @@ absl::StatusOr<int64_t> PayFromProjectBudget(
   TS_ASSIGN_OR_RETURN(AccountId from,
                       tx.EnsureAccount(domain::AccountKind::kProject,
                                        project.value, amount.currency));
-  TS_ASSIGN_OR_RETURN(int64_t balance, tx.Balance(from));
+  // Locked: two accepts paid from one budget must not both see enough.
+  TS_ASSIGN_OR_RETURN(int64_t balance, tx.LockBalance(from));
   if (balance < amount.amount_minor) {
     return FailedPrecondition(
         "the project's budget cannot pay this; the requester must add "

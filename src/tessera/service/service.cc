@@ -1309,23 +1309,7 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
     s->state = next;
     s->review_expires_at.reset();
     s->updated_at = now;
-    if (next == SubmissionState::kAccepted) {
-      s->first_pass = s->round == 1;
-      if (pool.price.amount_minor > 0) {
-        absl::StatusOr<int64_t> paid = internal::PayFromProjectBudget(
-            tx, pool.project_id, s->annotator_id, pool.price, "task_payment",
-            id,
-            absl::StrCat("accepted submission ", id.value, " in pool ",
-                         pool.id.value),
-            now);
-        if (paid.status().code() == absl::StatusCode::kFailedPrecondition) {
-          return FailedPrecondition(
-              "the project's budget cannot pay for this task; the requester "
-              "must add budget before work can be accepted");
-        }
-        TS_RETURN_IF_ERROR(paid.status());
-      }
-    }
+    if (next == SubmissionState::kAccepted) s->first_pass = s->round == 1;
     if (next == SubmissionState::kRejected) {
       TS_RETURN_IF_ERROR(tx.AddOpenSlots(s->task_id, +1));
     }
@@ -1334,6 +1318,21 @@ absl::StatusOr<json> Service::Review(const Principal& p, SubmissionId id,
         Audit(tx, p.id, absl::StrCat("review.", domain::ToString(verdict)),
               "submission", id.value, before,
               {{"state", domain::ToString(next)}, {"round", s->round}}, now));
+    // The payment last: it locks the project's budget account until the
+    // commit, and every accept in the project waits for that lock.
+    if (next == SubmissionState::kAccepted && pool.price.amount_minor > 0) {
+      absl::StatusOr<int64_t> paid = internal::PayFromProjectBudget(
+          tx, pool.project_id, s->annotator_id, pool.price, "task_payment", id,
+          absl::StrCat("accepted submission ", id.value, " in pool ",
+                       pool.id.value),
+          now);
+      if (paid.status().code() == absl::StatusCode::kFailedPrecondition) {
+        return FailedPrecondition(
+            "the project's budget cannot pay for this task; the requester "
+            "must add budget before work can be accepted");
+      }
+      TS_RETURN_IF_ERROR(paid.status());
+    }
     out = SubmissionJson(*s, rounds);
     return absl::OkStatus();
   }));

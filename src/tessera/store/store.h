@@ -436,6 +436,11 @@ class Tx {
   ListAccounts(domain::AccountKind kind, int64_t owner_id) = 0;
   // The account's running balance, kept equal to the sum of its entries.
   virtual absl::StatusOr<int64_t> Balance(AccountId account) = 0;
+  // Balance, with the account locked until this transaction ends, for a
+  // debit that checks the balance first: a concurrent debit of the same
+  // account waits here and then sees this one's result (PostgreSQL: FOR
+  // UPDATE; SQLite runs one write transaction at a time).
+  virtual absl::StatusOr<int64_t> LockBalance(AccountId account) = 0;
   // Writes one journal; the entries must sum to zero (kInvalidArgument if
   // not). Returns the journal id.
   virtual absl::StatusOr<int64_t> InsertJournal(

@@ -1407,6 +1407,65 @@ TEST_P(StoreConformanceTest, LedgerKeepsJournalsBalanced) {
   }));
 }
 
+// Two debits racing for a budget that pays for one, each checking the
+// balance it locked before writing its journal (as an accept pays): one goes
+// through, the other sees what is left, and the budget never goes below
+// zero. The first holds its lock while the second starts; on PostgreSQL the
+// second waits in LockBalance (a plain read would see 100 and overspend), on
+// SQLite it runs after the first's commit.
+TEST_P(StoreConformanceTest, LockedBalanceLetsOneOfTwoRacingDebitsThrough) {
+  AccountId funding, project, annotator;
+  TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(funding,
+                        tx.EnsureAccount(AccountKind::kFunding, 1, "CNY"));
+    TS_ASSIGN_OR_RETURN(project,
+                        tx.EnsureAccount(AccountKind::kProject, 1, "CNY"));
+    TS_ASSIGN_OR_RETURN(annotator,
+                        tx.EnsureAccount(AccountKind::kAnnotator, 2, "CNY"));
+    return tx.InsertJournal({Entry(funding, -100), Entry(project, 100)})
+        .status();
+  }));
+  std::atomic<bool> first_locked{false}, second_started{false};
+  auto wait_for = [](const std::atomic<bool>& flag, absl::Duration limit) {
+    const absl::Time end = absl::Now() + limit;
+    while (!flag.load() && absl::Now() < end) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  };
+  auto debit = [&](Tx& tx, bool first) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(int64_t balance, tx.LockBalance(project));
+    if (first) {
+      first_locked = true;
+      wait_for(second_started, absl::Seconds(5));
+      absl::SleepFor(absl::Milliseconds(100));  // the second reaches its lock
+    }
+    if (balance < 60) return absl::FailedPreconditionError("budget short");
+    return tx.InsertJournal({Entry(project, -60), Entry(annotator, 60)})
+        .status();
+  };
+  absl::Status second_status;
+  std::thread second([&] {
+    wait_for(first_locked, absl::Seconds(10));
+    second_started = true;
+    second_status = Write([&](Tx& tx) { return debit(tx, false); });
+  });
+  const absl::Status first_status =
+      Write([&](Tx& tx) { return debit(tx, true); });
+  second.join();
+  TS_EXPECT_OK(first_status);
+  EXPECT_EQ(second_status.code(), absl::StatusCode::kFailedPrecondition)
+      << second_status;
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(int64_t p, tx.Balance(project));
+    TS_ASSIGN_OR_RETURN(int64_t a, tx.Balance(annotator));
+    EXPECT_EQ(p, 40);
+    EXPECT_EQ(a, 60);
+    TS_ASSIGN_OR_RETURN(int64_t sum, tx.SumAllEntries());
+    EXPECT_EQ(sum, 0);
+    return absl::OkStatus();
+  }));
+}
+
 TEST_P(StoreConformanceTest, AuditRoundTrip) {
   TS_ASSERT_OK_AND_ASSIGN(World w, MakeWorld(store(), 1, 0, 1));
   TS_ASSERT_OK(Write([&](Tx& tx) -> absl::Status {

@@ -996,9 +996,16 @@ class SqlTx final : public Tx {
     return out;
   }
   absl::StatusOr<int64_t> Balance(AccountId account) override {
-    TS_ASSIGN_OR_RETURN(auto rows, Q("SELECT balance_minor FROM accounts "
-                                     "WHERE id = ?",
-                                     {account.value}));
+    return BalanceOf(account, "");
+  }
+  absl::StatusOr<int64_t> LockBalance(AccountId account) override {
+    return BalanceOf(account, dialect_.skip_locked ? " FOR UPDATE" : "");
+  }
+  absl::StatusOr<int64_t> BalanceOf(AccountId account, absl::string_view lock) {
+    TS_ASSIGN_OR_RETURN(
+        auto rows,
+        Q(absl::StrCat("SELECT balance_minor FROM accounts WHERE id = ?", lock),
+          {account.value}));
     if (rows.empty()) return NotFound("account");
     return Int(rows[0][0]);
   }
