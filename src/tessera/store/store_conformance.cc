@@ -1407,6 +1407,48 @@ TEST_P(StoreConformanceTest, LedgerKeepsJournalsBalanced) {
   }));
 }
 
+// Two transactions creating the same account at once (the first two accepts
+// paying one annotator): both get the one account. The first holds its new
+// row uncommitted while the second starts.
+TEST_P(StoreConformanceTest, RacingEnsureAccountGetsOneAccount) {
+  std::atomic<bool> first_inserted{false}, second_started{false};
+  auto wait_for = [](const std::atomic<bool>& flag, absl::Duration limit) {
+    const absl::Time end = absl::Now() + limit;
+    while (!flag.load() && absl::Now() < end) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  };
+  std::optional<AccountId> first, second;
+  absl::Status second_status;
+  std::thread other([&] {
+    wait_for(first_inserted, absl::Seconds(10));
+    second_started = true;
+    second_status = Write([&](Tx& tx) -> absl::Status {
+      TS_ASSIGN_OR_RETURN(second,
+                          tx.EnsureAccount(AccountKind::kAnnotator, 7, "CNY"));
+      return absl::OkStatus();
+    });
+  });
+  TS_EXPECT_OK(Write([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(first,
+                        tx.EnsureAccount(AccountKind::kAnnotator, 7, "CNY"));
+    first_inserted = true;
+    wait_for(second_started, absl::Seconds(5));
+    absl::SleepFor(absl::Milliseconds(100));  // the second reaches its insert
+    return absl::OkStatus();
+  }));
+  other.join();
+  TS_EXPECT_OK(second_status);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(second, first);
+  TS_ASSERT_OK(Read([&](Tx& tx) -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto accounts,
+                        tx.ListAccounts(AccountKind::kAnnotator, 7));
+    EXPECT_EQ(accounts.size(), 1u);
+    return absl::OkStatus();
+  }));
+}
+
 // Two debits racing for a budget that pays for one, each checking the
 // balance it locked before writing its journal (as an accept pays): one goes
 // through, the other sees what is left, and the budget never goes below

@@ -975,14 +975,17 @@ class SqlTx final : public Tx {
                                           absl::string_view currency) override {
     TS_ASSIGN_OR_RETURN(auto found, FindAccount(kind, owner_id, currency));
     if (found) return *found;
-    TS_ASSIGN_OR_RETURN(
-        int64_t id,
-        InsertReturningId(
-            "INSERT INTO accounts (kind, owner_id, currency) VALUES (?, ?, ?) "
-            "RETURNING id",
-            {std::string(domain::ToString(kind)), owner_id,
-             std::string(currency)}));
-    return AccountId(id);
+    // Two transactions may create the same account at once (on PostgreSQL,
+    // the first two accepts paying one annotator): the second waits for the
+    // first's row and then finds it, instead of failing on the unique key.
+    TS_RETURN_IF_ERROR(conn_.Exec(
+        "INSERT INTO accounts (kind, owner_id, currency) VALUES (?, ?, ?) "
+        "ON CONFLICT (kind, owner_id, currency) DO NOTHING",
+        {std::string(domain::ToString(kind)), owner_id,
+         std::string(currency)}));
+    TS_ASSIGN_OR_RETURN(found, FindAccount(kind, owner_id, currency));
+    if (!found) return absl::InternalError("account vanished after insert");
+    return *found;
   }
   absl::StatusOr<std::vector<std::pair<AccountId, std::string>>> ListAccounts(
       AccountKind kind, int64_t owner_id) override {
