@@ -96,6 +96,7 @@ class SqliteConn final : public SqlConn {
     TS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
     StmtReset reset(stmt);
     if (stmt == nullptr) return absl::OkStatus();  // blank SQL
+    if (!sqlite3_stmt_readonly(stmt)) wrote_ = true;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
@@ -110,6 +111,7 @@ class SqliteConn final : public SqlConn {
     StmtReset reset(stmt);
     SqlRows rows;
     if (stmt == nullptr) return rows;
+    if (!sqlite3_stmt_readonly(stmt)) wrote_ = true;
     const int columns = sqlite3_column_count(stmt);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -150,6 +152,7 @@ class SqliteConn final : public SqlConn {
   }
 
   absl::Status ExecScript(absl::string_view sql) override {
+    wrote_ = true;  // a script may hold anything
     const std::string script(sql);
     char* error = nullptr;
     int rc = sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &error);
@@ -165,6 +168,12 @@ class SqliteConn final : public SqlConn {
 
   // True when no transaction is open (SQLite's autocommit mode).
   bool InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+
+  // Whether a statement that may write (not read-only by
+  // sqlite3_stmt_readonly, or any script) ran since ClearWrote: a failed
+  // job that wrote nothing needs nothing undone.
+  bool Wrote() const { return wrote_; }
+  void ClearWrote() { wrote_ = false; }
 
   // Copies what it can of the WAL into the database file without waiting
   // for (or blocking) readers and writers (SQLITE_CHECKPOINT_PASSIVE).
@@ -277,6 +286,7 @@ class SqliteConn final : public SqlConn {
   sqlite3* const db_;
   absl::flat_hash_map<std::string, sqlite3_stmt*> cache_;
   int64_t changes_ = 0;
+  bool wrote_ = false;
 };
 
 // A write transaction waiting for the writer thread. Lives on its caller's
@@ -514,15 +524,20 @@ class SqliteDatabase final : public SqlDatabase {
     }
   }
 
-  // Runs one fn inside its own savepoint. On error the savepoint is rolled
-  // back, so only this fn's changes vanish. A fn `alone` in its transaction
-  // runs without one (a failure rolls the transaction back): while a
-  // savepoint is open SQLite keeps every statement's undo pages in the
-  // sub-journal, a temp file that grows with each statement of a long fn
-  // (an import of 1M rows wrote ~12 GB to it).
-  absl::Status RunJob(WriteJob* job, bool alone) {
+  // Runs one fn in the batch's open transaction. Normally without a
+  // savepoint: while one is open SQLite copies every page a statement first
+  // changes into the sub-journal (a claim or a submission changes 12-20),
+  // which cost the writer ~10% of its time in a claim→submit run (and the
+  // sub-journal of a long fn, an import of 1M rows, grew to ~12 GB). A fn
+  // that fails having written rolls the whole transaction back; RunBatch
+  // then runs the jobs before it again, each in its own savepoint
+  // (`savepoint`), rolled back on its error so that only its changes vanish.
+  // A fn that fails before writing (most refusals: a bad result, a late
+  // submit) leaves the transaction as it was.
+  absl::Status RunJob(WriteJob* job, bool savepoint) {
     SqliteConn& conn = *writer_;
-    if (!alone) TS_RETURN_IF_ERROR(conn.Exec("SAVEPOINT tessera_job", {}));
+    if (savepoint) TS_RETURN_IF_ERROR(conn.Exec("SAVEPOINT tessera_job", {}));
+    conn.ClearWrote();
     absl::Status status;
     try {
       status = job->fn(conn);
@@ -532,8 +547,8 @@ class SqliteDatabase final : public SqlDatabase {
     } catch (...) {
       status = absl::InternalError("sqlite: write transaction threw");
     }
-    if (alone) {
-      if (!status.ok() && !conn.InAutocommit()) {
+    if (!savepoint) {
+      if (!status.ok() && conn.Wrote() && !conn.InAutocommit()) {
         (void)conn.ExecScript("ROLLBACK;");
       }
       return status;
@@ -554,6 +569,9 @@ class SqliteDatabase final : public SqlDatabase {
   void RunBatch(const std::vector<WriteJob*>& batch) {
     SqliteConn& conn = *writer_;
     std::deque<WriteJob*> pending(batch.begin(), batch.end());
+    // Savepoints per job once a failure has cost the batch a rollback, so
+    // that it costs at most one.
+    bool savepoints = false;
     while (!pending.empty()) {
       absl::Status begin = conn.Exec("BEGIN IMMEDIATE", {});
       if (!begin.ok()) {
@@ -562,22 +580,27 @@ class SqliteDatabase final : public SqlDatabase {
       }
       std::vector<WriteJob*> succeeded;
       bool lost = false;
-      const bool alone = pending.size() == 1;
+      const bool isolate = savepoints && pending.size() > 1;
       while (!pending.empty()) {
         WriteJob* job = pending.front();
         pending.pop_front();
-        absl::Status status = RunJob(job, alone);
+        absl::Status status = RunJob(job, isolate);
+        if (status.ok() && conn.InAutocommit()) {
+          status = absl::InternalError(
+              "sqlite: a write transaction's fn ended the transaction");
+        }
         if (status.ok()) {
           succeeded.push_back(job);
           continue;
         }
         Finish(job, std::move(status));
         if (conn.InAutocommit()) {
-          // The failure took the whole transaction with it (SQLite rolls back
-          // on some errors, or the fn ended it): run the jobs that had
-          // succeeded again in a fresh transaction. Each round removes the
-          // failing job, so this terminates.
+          // The failure took the whole transaction with it (RunJob rolled it
+          // back, SQLite does on some errors, or the fn ended it): run the
+          // jobs that had succeeded again in a fresh transaction. Each round
+          // removes the failing job, so this terminates.
           pending.insert(pending.begin(), succeeded.begin(), succeeded.end());
+          savepoints = true;
           lost = true;
           break;
         }

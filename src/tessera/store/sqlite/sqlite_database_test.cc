@@ -344,6 +344,47 @@ TEST_F(SqliteDatabaseTest, FailingJobDoesNotUndoItsBatchNeighbours) {
   EXPECT_EQ(Count(*db), kThreads * kPerThread * 3 / 5 + 1);
 }
 
+// Jobs share their batch's transaction without savepoints. One that refuses
+// before writing anything (most refusals do) leaves the transaction as it
+// is: every other job of the batch runs once and commits. (One that fails
+// after writing rolls the transaction back and the jobs before it run again:
+// FailingJobDoesNotUndoItsBatchNeighbours.)
+TEST_F(SqliteDatabaseTest, RefusalBeforeWritingCostsItsBatchNoRerun) {
+  auto db = Open();
+  CreateItems(*db);
+  constexpr int kThreads = 16;
+  constexpr int kRefuses = 5;
+  std::atomic<bool> first{true};
+  std::vector<std::atomic<int>> runs(kThreads);
+  std::vector<absl::Status> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      results[t] = db->RunTransaction(TxMode::kWrite, [&](SqlConn& c) {
+        ++runs[t];
+        // The first job holds the writer so that the others queue up and
+        // run as one batch after it.
+        if (first.exchange(false)) absl::SleepFor(absl::Milliseconds(50));
+        TS_ASSIGN_OR_RETURN(SqlRows rows,
+                            c.Query("SELECT count(*) FROM items"));
+        if (t == kRefuses) return absl::FailedPreconditionError("refused");
+        return c.Exec("INSERT INTO items (name) VALUES (?)",
+                      {absl::StrCat("t", t)});
+      });
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(runs[t].load(), 1) << t;
+    if (t == kRefuses) {
+      EXPECT_EQ(results[t].code(), absl::StatusCode::kFailedPrecondition);
+    } else {
+      EXPECT_TRUE(results[t].ok()) << t << ": " << results[t];
+    }
+  }
+  EXPECT_EQ(Count(*db), kThreads - 1);
+}
+
 // A job that ends the shared transaction itself (here: a stray ROLLBACK) gets
 // its error; jobs that ran before it in the batch are re-run and committed.
 TEST_F(SqliteDatabaseTest, JobThatKillsTheTransactionDoesNotLoseNeighbours) {
