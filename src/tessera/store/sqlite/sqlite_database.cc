@@ -669,8 +669,9 @@ absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenSqlite(
     return absl::InvalidArgumentError(
         "sqlite: read_connections and max_batch must be at least 1");
   }
-  // Every job of a batch runs in a savepoint, so each page a job changes is
-  // first copied to the sub-journal, which SQLite keeps in memory only up
+  // While a savepoint is open (after a failure in a batch, Tx::Nested) or a
+  // statement may need its own rollback, each page changed is first copied
+  // to the sub-journal, which SQLite keeps in memory only up
   // to 64 KiB and then writes to a temp file: a third of the writer's time
   // under load went to those writes. Keep up to 1 MiB in memory (bigger
   // jobs, e.g. imports, still spill). SQLite allocates the in-memory

@@ -40,9 +40,11 @@ struct SqliteOptions {
 //
 // RunTransaction(kWrite, fn) queues fn for the writer thread and blocks until
 // the COMMIT that contains it has finished. The writer runs up to max_batch
-// queued transactions in one SQLite transaction, each inside its own
-// SAVEPOINT: a fn that fails is rolled back to its savepoint (its neighbours
-// are kept) and its error is returned to its caller only. A caller gets OK
+// queued transactions in one SQLite transaction. A fn that fails is undone
+// and its error is returned to its caller only; its neighbours are kept (a
+// fn that fails having written rolls the transaction back, and the fns
+// before it run again, each in its own SAVEPOINT: write fns must be safe to
+// run twice, as on PostgreSQL, which retries them). A caller gets OK
 // only after that shared COMMIT succeeded; if the COMMIT fails, every caller
 // in the batch gets the error. Calling RunTransaction(kWrite) from inside a
 // write fn fails with kInternal (it would deadlock).
