@@ -535,13 +535,15 @@ absl::StatusOr<int> Service::SettleEndedFloorWeeks(int weeks) {
     for (int k = weeks; k >= 1; --k) {
       const absl::Time week_start = current - absl::Hours(24 * 7 * k);
       if (pool.created_at >= week_start + absl::Hours(24 * 7)) continue;
+      int week_credited = 0;  // assigned, not added: the fn may run twice
       absl::Status s = Write([&](Tx& tx) -> absl::Status {
         TS_ASSIGN_OR_RETURN(
             Settled settled,
             SettleWeek(tx, pool, *floor, week_start, now, std::nullopt));
-        credited += settled.credited;
+        week_credited = settled.credited;
         return absl::OkStatus();
       });
+      if (s.ok()) credited += week_credited;
       // kAlreadyExists: another server settled it concurrently.
       if (!s.ok() && s.code() != absl::StatusCode::kAlreadyExists &&
           first_error.ok()) {
