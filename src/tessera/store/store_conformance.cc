@@ -1407,21 +1407,25 @@ TEST_P(StoreConformanceTest, LedgerKeepsJournalsBalanced) {
   }));
 }
 
+// Waits until `flag` is set or `limit` has passed (the two-transaction
+// race tests: on SQLite the other side may never get there while this one
+// holds the writer).
+void WaitFor(const std::atomic<bool>& flag, absl::Duration limit) {
+  const absl::Time end = absl::Now() + limit;
+  while (!flag.load() && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+}
+
 // Two transactions creating the same account at once (the first two accepts
 // paying one annotator): both get the one account. The first holds its new
 // row uncommitted while the second starts.
 TEST_P(StoreConformanceTest, RacingEnsureAccountGetsOneAccount) {
   std::atomic<bool> first_inserted{false}, second_started{false};
-  auto wait_for = [](const std::atomic<bool>& flag, absl::Duration limit) {
-    const absl::Time end = absl::Now() + limit;
-    while (!flag.load() && absl::Now() < end) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-  };
   std::optional<AccountId> first, second;
   absl::Status second_status;
   std::thread other([&] {
-    wait_for(first_inserted, absl::Seconds(10));
+    WaitFor(first_inserted, absl::Seconds(10));
     second_started = true;
     second_status = Write([&](Tx& tx) -> absl::Status {
       TS_ASSIGN_OR_RETURN(second,
@@ -1433,7 +1437,7 @@ TEST_P(StoreConformanceTest, RacingEnsureAccountGetsOneAccount) {
     TS_ASSIGN_OR_RETURN(first,
                         tx.EnsureAccount(AccountKind::kAnnotator, 7, "CNY"));
     first_inserted = true;
-    wait_for(second_started, absl::Seconds(5));
+    WaitFor(second_started, absl::Seconds(5));
     absl::SleepFor(absl::Milliseconds(100));  // the second reaches its insert
     return absl::OkStatus();
   }));
@@ -1468,17 +1472,11 @@ TEST_P(StoreConformanceTest, LockedBalanceLetsOneOfTwoRacingDebitsThrough) {
         .status();
   }));
   std::atomic<bool> first_locked{false}, second_started{false};
-  auto wait_for = [](const std::atomic<bool>& flag, absl::Duration limit) {
-    const absl::Time end = absl::Now() + limit;
-    while (!flag.load() && absl::Now() < end) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-  };
   auto debit = [&](Tx& tx, bool first) -> absl::Status {
     TS_ASSIGN_OR_RETURN(int64_t balance, tx.LockBalance(project));
     if (first) {
       first_locked = true;
-      wait_for(second_started, absl::Seconds(5));
+      WaitFor(second_started, absl::Seconds(5));
       absl::SleepFor(absl::Milliseconds(100));  // the second reaches its lock
     }
     if (balance < 60) return absl::FailedPreconditionError("budget short");
@@ -1487,7 +1485,7 @@ TEST_P(StoreConformanceTest, LockedBalanceLetsOneOfTwoRacingDebitsThrough) {
   };
   absl::Status second_status;
   std::thread second([&] {
-    wait_for(first_locked, absl::Seconds(10));
+    WaitFor(first_locked, absl::Seconds(10));
     second_started = true;
     second_status = Write([&](Tx& tx) { return debit(tx, false); });
   });
