@@ -6,6 +6,7 @@
 // pool is worked through.
 #include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -93,23 +94,16 @@ class PostgresClaimPlanTest : public ::testing::Test {
   std::string Plans(absl::string_view condition, UserId annotator) {
     const Dialect& dialect = db_->dialect();
     // The statement with PostgreSQL's numbered parameters, and their values.
-    std::string sql;
-    int n = 0;
-    for (char ch : UnclaimedTaskSql(dialect, condition) +
-                       " FOR UPDATE OF t SKIP LOCKED") {
-      if (ch == '?') {
-        absl::StrAppend(&sql, "$", ++n);
-      } else {
-        sql += ch;
-      }
-    }
+    const std::pair<std::string, int> rewritten = postgres::RewritePlaceholders(
+        UnclaimedTaskSql(dialect, condition) + " FOR UPDATE OF t SKIP LOCKED");
+    const std::string& sql = rewritten.first;
     std::vector<std::string> types, values;
     for (const SqlValue& v :
          UnclaimedTaskParams(dialect, PoolId(1), annotator)) {
       types.push_back("bigint");
       values.push_back(absl::StrCat(std::get<int64_t>(v)));
     }
-    EXPECT_EQ(n, static_cast<int>(values.size()));
+    EXPECT_EQ(rewritten.second, static_cast<int>(values.size()));
     std::string out;
     for (const char* mode : {"force_custom_plan", "force_generic_plan"}) {
       absl::Status status =

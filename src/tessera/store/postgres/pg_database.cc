@@ -50,29 +50,6 @@ struct ResultDeleter {
 };
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
-// Rewrites `?` placeholders to $1, $2, ... outside quoted literals and
-// identifiers; returns the new text and the placeholder count.
-std::pair<std::string, int> RewritePlaceholders(absl::string_view sql) {
-  std::string out;
-  out.reserve(sql.size() + 16);
-  int count = 0;
-  char quote = 0;
-  for (char c : sql) {
-    if (quote != 0) {
-      if (c == quote) quote = 0;  // a doubled quote re-enters on the next char
-      out.push_back(c);
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-      out.push_back(c);
-    } else if (c == '?') {
-      absl::StrAppend(&out, "$", ++count);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return {std::move(out), count};
-}
-
 // Maps a failed result (or a missing one) to a Status by SQLSTATE.
 absl::Status PgError(PGconn* conn, const PGresult* result,
                      absl::string_view sql) {
@@ -421,6 +398,27 @@ class PgDatabase final : public SqlDatabase {
 };
 
 }  // namespace
+
+std::pair<std::string, int> RewritePlaceholders(absl::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int count = 0;
+  char quote = 0;
+  for (char c : sql) {
+    if (quote != 0) {
+      if (c == quote) quote = 0;  // a doubled quote re-enters on the next char
+      out.push_back(c);
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      out.push_back(c);
+    } else if (c == '?') {
+      absl::StrAppend(&out, "$", ++count);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return {std::move(out), count};
+}
 
 absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenPostgres(
     const PgOptions& options) {

@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tessera/store/sql/sql_conn.h"
 
 namespace tessera::store::postgres {
@@ -47,5 +49,10 @@ struct PgOptions {
 // cannot be reached.
 absl::StatusOr<std::unique_ptr<SqlDatabase>> OpenPostgres(
     const PgOptions& options);
+
+// Rewrites `?` placeholders to $1, $2, ... outside quoted literals and
+// identifiers, as the driver does to every statement; returns the new text
+// and the placeholder count.
+std::pair<std::string, int> RewritePlaceholders(absl::string_view sql);
 
 }  // namespace tessera::store::postgres
