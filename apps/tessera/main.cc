@@ -74,12 +74,19 @@ class TimedStore final : public store::Store {
                    absl::FunctionRef<absl::Status(store::Tx&)> fn) override {
     absl::Time start = absl::Now();
     absl::Status s = inner_->Run(mode, fn);
-    metrics_.Observe("tessera_store_transaction_seconds",
-                     {{"mode", mode == store::TxMode::kRead ? "read" : "write"},
-                      {"ok", s.ok() ? "true" : "false"}},
-                     absl::ToDoubleSeconds(absl::Now() - start));
+    Observe(mode, s, start);
     return s;
   }
+  bool RunWriteAsync(std::function<absl::Status(store::Tx&)> fn,
+                     std::function<void(absl::Status)> done) override {
+    const absl::Time start = absl::Now();
+    return inner_->RunWriteAsync(
+        std::move(fn), [this, start, done = std::move(done)](absl::Status s) {
+          Observe(store::TxMode::kWrite, s, start);
+          done(std::move(s));
+        });
+  }
+  bool async_writes() const override { return inner_->async_writes(); }
   absl::Status Migrate() override { return inner_->Migrate(); }
   int LatestVersion() const override { return inner_->LatestVersion(); }
   absl::StatusOr<int> CurrentVersion() override {
@@ -89,6 +96,12 @@ class TimedStore final : public store::Store {
   void Close() override { inner_->Close(); }
 
  private:
+  void Observe(store::TxMode mode, const absl::Status& s, absl::Time start) {
+    metrics_.Observe("tessera_store_transaction_seconds",
+                     {{"mode", mode == store::TxMode::kRead ? "read" : "write"},
+                      {"ok", s.ok() ? "true" : "false"}},
+                     absl::ToDoubleSeconds(absl::Now() - start));
+  }
   std::unique_ptr<store::Store> inner_;
   http::Metrics& metrics_;
 };
@@ -205,7 +218,12 @@ int Serve(const Config& config, bool demo, const std::string& demo_dir_hint,
   server_options.idle_timeout = absl::Seconds(config.idle_timeout_seconds);
   auto server = http::Server::Start(
       server_options,
-      [&router](http::Request& req) { return router.Dispatch(req); }, &metrics);
+      [&router](http::Request& req) { return router.Dispatch(req); }, &metrics,
+      [&router](http::Request& req,
+                const std::shared_ptr<http::Responder>& respond,
+                bool may_block) {
+        return router.DispatchInline(req, respond, may_block);
+      });
   if (!server.ok()) return Fail(server.status());
 
   jobs::RunnerOptions job_options;

@@ -31,6 +31,7 @@ namespace tessera::http {
 namespace {
 
 using nlohmann::json;
+using service::ClaimResult;
 using service::Principal;
 using service::Service;
 
@@ -292,18 +293,19 @@ class Api {
           WithId([this](Request&, const Principal& p, int64_t id) {
             return JsonOr(200, service_.ClosePool(p, PoolId(id)));
           }));
+    // Claim and submit, the annotators' loop, also have a non-blocking form
+    // that runs on the I/O thread and answers when the write commits.
     r.Add("POST", "/api/v1/pools/{id}/claims",
           WithId([this](Request&, const Principal& p, int64_t id) {
-            auto result = service_.Claim(p, PoolId(id));
-            if (!result.ok()) return ErrorResponse(result.status());
-            if (!*result) {
-              metrics_.Inc("tessera_claims_total", {{"outcome", "empty"}});
-              return Response::NoContent();
-            }
-            bool resumed = (*result)->resumed;
-            metrics_.Inc("tessera_claims_total",
-                         {{"outcome", resumed ? "resumed" : "created"}});
-            return Response::Json(resumed ? 200 : 201, (*result)->body);
+            return ClaimResponse(service_.Claim(p, PoolId(id)));
+          }),
+          InlineWithId([this](Request&, const Principal& p, int64_t id,
+                              const std::shared_ptr<Responder>& respond) {
+            return service_.ClaimAsync(
+                p, PoolId(id),
+                SendLater<ClaimOutcome>(respond, [this](ClaimOutcome result) {
+                  return ClaimResponse(result);
+                }));
           }));
     r.Add("POST", "/api/v1/pools/{id}/review-claims",
           WithId([this](Request&, const Principal& p, int64_t id) {
@@ -322,15 +324,27 @@ class Api {
             auto body = Body(req);
             if (!body.ok()) return ErrorResponse(body.status());
             std::string key = req.Header("idempotency-key").value_or("");
-            // ?next=1: then claim the next task of the pool (own transaction).
-            auto result =
+            // ?next=1: then claim the next task of the pool (same
+            // transaction).
+            return SubmissionResponse(
                 Flag(req, "next")
                     ? service_.SubmitAndClaimNext(p, ClaimId(id), *body, key)
-                    : service_.Submit(p, ClaimId(id), *body, key);
-            if (!result.ok()) return ErrorResponse(result.status());
-            bool replay = result->value("replayed", false);
-            if (!replay) metrics_.Inc("tessera_submissions_total", {});
-            return Response::Json(replay ? 200 : 201, *result);
+                    : service_.Submit(p, ClaimId(id), *body, key));
+          }),
+          InlineWithId([this](Request& req, const Principal& p, int64_t id,
+                              const std::shared_ptr<Responder>& respond) {
+            auto body = Body(req);
+            if (!body.ok()) {
+              respond->Send(ErrorResponse(body.status()));
+              return true;
+            }
+            return service_.SubmitAsync(
+                p, ClaimId(id), *std::move(body),
+                req.Header("idempotency-key").value_or(""), Flag(req, "next"),
+                SendLater<absl::StatusOr<json>>(
+                    respond, [this](absl::StatusOr<json> result) {
+                      return SubmissionResponse(result);
+                    }));
           }));
     r.Add("DELETE", "/api/v1/claims/{id}",
           WithId([this](Request&, const Principal& p, int64_t id) {
@@ -347,11 +361,8 @@ class Api {
             auto body = Body(req);
             if (!body.ok()) return ErrorResponse(body.status());
             std::string key = req.Header("idempotency-key").value_or("");
-            auto result = service_.Revise(p, SubmissionId(id), *body, key);
-            if (!result.ok()) return ErrorResponse(result.status());
-            bool replay = result->value("replayed", false);
-            if (!replay) metrics_.Inc("tessera_submissions_total", {});
-            return Response::Json(replay ? 200 : 201, *result);
+            return SubmissionResponse(
+                service_.Revise(p, SubmissionId(id), *body, key));
           }));
     r.Add("POST", "/api/v1/submissions/{id}/review",
           WithId([this](Request& req, const Principal& p, int64_t id) {
@@ -619,6 +630,75 @@ class Api {
     auto file = ServeFile(options_.media_root, *image);
     if (!file) return ErrorResponse(NotFound("image file in the media root"));
     return *file;
+  }
+
+  using ClaimOutcome = absl::StatusOr<std::optional<ClaimResult>>;
+
+  // 201 with the new claim, 200 when the caller already held it, 204 when
+  // no task is left for the caller.
+  Response ClaimResponse(const ClaimOutcome& result) {
+    if (!result.ok()) return ErrorResponse(result.status());
+    if (!*result) {
+      metrics_.Inc("tessera_claims_total", {{"outcome", "empty"}});
+      return Response::NoContent();
+    }
+    bool resumed = (*result)->resumed;
+    metrics_.Inc("tessera_claims_total",
+                 {{"outcome", resumed ? "resumed" : "created"}});
+    return Response::Json(resumed ? 200 : 201, (*result)->body);
+  }
+
+  // A submission or revision: 201, or 200 for an idempotent replay.
+  Response SubmissionResponse(const absl::StatusOr<json>& result) {
+    if (!result.ok()) return ErrorResponse(result.status());
+    bool replay = result->value("replayed", false);
+    if (!replay) metrics_.Inc("tessera_submissions_total", {});
+    return Response::Json(replay ? 200 : 201, *result);
+  }
+
+  // The asynchronous form of a WithId route (see InlineHandler), where the
+  // store can write without blocking. On the I/O thread it declines when
+  // the caller's session is not cached (reading it would block); on a
+  // worker it reads the session, then frees the worker while the write
+  // commits.
+  InlineHandler InlineWithId(
+      std::function<bool(Request&, const Principal&, int64_t,
+                         const std::shared_ptr<Responder>&)>
+          fn) {
+    if (!service_.async_writes()) return nullptr;
+    return [this, fn = std::move(fn)](Request& req,
+                                      const std::shared_ptr<Responder>& respond,
+                                      bool may_block) {
+      std::optional<Principal> p = service_.CachedPrincipal(BearerToken(req));
+      if (!p && !may_block) return false;
+      if (!p) {
+        auto authed = service_.Authenticate(BearerToken(req));
+        if (!authed.ok()) {
+          respond->Send(ErrorResponse(authed.status()));
+          return true;
+        }
+        p = *std::move(authed);
+      }
+      auto id = PathId(req);
+      if (!id.ok()) {
+        respond->Send(ErrorResponse(id.status()));
+        return true;
+      }
+      return fn(req, *p, *id, respond);
+    };
+  }
+
+  // Hands a non-blocking service call's outcome to the request's I/O
+  // thread, which makes it into the response and sends it.
+  template <typename T>
+  static Service::Then<T> SendLater(std::shared_ptr<Responder> respond,
+                                    std::function<Response(T)> to_response) {
+    return [respond = std::move(respond),
+            to_response = std::move(to_response)](Service::Later<T> later) {
+      respond->Post([respond, to_response, later = std::move(later)] {
+        respond->Send(to_response(later()));
+      });
+    };
   }
 
   Handler WithId(

@@ -35,7 +35,8 @@ Response RunHandler(const Handler& h, Request& req) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, Handler h) {
+void Router::Add(std::string method, std::string pattern, Handler h,
+                 InlineHandler fast) {
   Route route;
   for (std::string& part : SplitPath(pattern)) {
     Segment seg;
@@ -50,6 +51,7 @@ void Router::Add(std::string method, std::string pattern, Handler h) {
   route.method = std::move(method);
   route.pattern = std::move(pattern);
   route.handler = std::move(h);
+  route.fast = std::move(fast);
   routes_.push_back(std::move(route));
 }
 
@@ -74,20 +76,17 @@ bool Router::MoreSpecific(const Route& a, const Route& b) {
   return false;
 }
 
-Response Router::Dispatch(Request& req) const {
-  req.route.clear();
-  req.params.clear();
-  const std::vector<std::string> parts = SplitPath(req.path);
-
+const Router::Route* Router::Find(const Request& req,
+                                  const std::vector<std::string>& parts,
+                                  std::vector<std::string>* allowed) const {
   const Route* best = nullptr;      // most specific route with this method
   const Route* best_get = nullptr;  // same, for GET (serves HEAD)
   bool has_head_route = false;
-  std::vector<std::string> allowed;  // methods of routes matching the path
   for (const Route& route : routes_) {
     if (!Matches(route, parts)) continue;
-    if (std::find(allowed.begin(), allowed.end(), route.method) ==
-        allowed.end()) {
-      allowed.push_back(route.method);
+    if (allowed != nullptr && std::find(allowed->begin(), allowed->end(),
+                                        route.method) == allowed->end()) {
+      allowed->push_back(route.method);
     }
     if (route.method == req.method) {
       if (best == nullptr || MoreSpecific(route, *best)) best = &route;
@@ -101,7 +100,26 @@ Response Router::Dispatch(Request& req) const {
   if (best == nullptr && req.method == "HEAD" && !has_head_route) {
     best = best_get;
   }
+  return best;
+}
 
+void Router::Bind(const Route& route, const std::vector<std::string>& parts,
+                  Request& req) {
+  req.route = route.pattern;
+  req.params.clear();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (route.segments[i].is_param) {
+      req.params.emplace_back(route.segments[i].text, parts[i]);
+    }
+  }
+}
+
+Response Router::Dispatch(Request& req) const {
+  req.route.clear();
+  req.params.clear();
+  const std::vector<std::string> parts = SplitPath(req.path);
+  std::vector<std::string> allowed;  // methods of routes matching the path
+  const Route* best = Find(req, parts, &allowed);
   if (best == nullptr) {
     if (allowed.empty()) {
       if (fallback_) return RunHandler(fallback_, req);
@@ -114,14 +132,30 @@ Response Router::Dispatch(Request& req) const {
     resp.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
     return resp;
   }
-
-  req.route = best->pattern;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (best->segments[i].is_param) {
-      req.params.emplace_back(best->segments[i].text, parts[i]);
-    }
-  }
+  Bind(*best, parts, req);
   return RunHandler(best->handler, req);
+}
+
+Inline Router::DispatchInline(Request& req,
+                              const std::shared_ptr<Responder>& respond,
+                              bool may_block) const {
+  const std::vector<std::string> parts = SplitPath(req.path);
+  const Route* route = Find(req, parts, nullptr);
+  if (route == nullptr || !route->fast) return Inline::kNone;
+  Bind(*route, parts, req);
+  respond->route = route->pattern;
+  try {
+    return route->fast(req, respond, may_block) ? Inline::kTaken
+                                                : Inline::kDeclined;
+  } catch (const std::exception& e) {
+    std::cerr << absl::StrCat("tessera http: inline handler for ", req.method,
+                              " ", req.path, " threw: ", e.what(), "\n");
+  } catch (...) {
+    std::cerr << absl::StrCat("tessera http: inline handler for ", req.method,
+                              " ", req.path, " threw a non-std exception\n");
+  }
+  respond->Send(ErrorResponse(500, "internal", "internal error"));
+  return Inline::kTaken;
 }
 
 std::vector<std::pair<std::string, std::string>> Router::Routes() const {

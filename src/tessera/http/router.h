@@ -2,6 +2,7 @@
 // 404/405 JSON errors, a fallback for unmatched paths, and exception safety.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,8 +25,10 @@ class Router {
   // a path such as "/api/v1/pools/{id}/claims" where a `{name}` segment
   // captures one non-empty path segment. When several patterns match a path,
   // the one with a literal segment at the first differing position wins.
-  // A GET route also answers HEAD unless a HEAD route exists.
-  void Add(std::string method, std::string pattern, Handler h);
+  // A GET route also answers HEAD unless a HEAD route exists. `fast`, when
+  // set, is the route's non-blocking form, tried first by DispatchInline.
+  void Add(std::string method, std::string pattern, Handler h,
+           InlineHandler fast = nullptr);
 
   // Handler for any path no route matches (whatever the method), e.g. static
   // web assets. req.route stays "".
@@ -36,6 +39,13 @@ class Router {
   // error; path matched but not the method: 405 JSON error with an `Allow`
   // header. A handler exception becomes a 500 JSON error (logged to stderr).
   Response Dispatch(Request& req) const;
+
+  // When `req` matches a route with a `fast` form, sets req.route,
+  // req.params and respond->route and runs it (see InlineHandler): kTaken
+  // or kDeclined. kNone (nothing run) for every other request: then call
+  // Dispatch. An exception from `fast` is logged and answered 500.
+  Inline DispatchInline(Request& req, const std::shared_ptr<Responder>& respond,
+                        bool may_block) const;
 
   // (method, pattern) of every route, in registration order.
   std::vector<std::pair<std::string, std::string>> Routes() const;
@@ -50,7 +60,16 @@ class Router {
     std::string pattern;
     std::vector<Segment> segments;
     Handler handler;
+    InlineHandler fast;
   };
+
+  // The route serving req.method on `parts`, or null; `allowed` (if set)
+  // collects the methods of every route matching the path.
+  const Route* Find(const Request& req, const std::vector<std::string>& parts,
+                    std::vector<std::string>* allowed) const;
+  // Sets req.route and req.params for `route`.
+  static void Bind(const Route& route, const std::vector<std::string>& parts,
+                   Request& req);
 
   // Whether `route` matches `parts`.
   static bool Matches(const Route& route,

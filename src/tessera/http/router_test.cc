@@ -1,7 +1,12 @@
 // Router: precedence, params, 404/405, fallback and exception handling.
 #include "tessera/http/router.h"
 
+#include <functional>
+#include <memory>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -134,6 +139,62 @@ TEST(HttpRouterTest, HandlerExceptionBecomes500) {
   EXPECT_EQ(ErrorOf(resp)["message"], "internal error");
   Request r2 = Req("GET", "/int");
   EXPECT_EQ(router.Dispatch(r2).status, 500);
+}
+
+// Collects what an inline handler sent.
+class RecordingResponder : public Responder {
+ public:
+  void Post(std::function<void()> fn) override { fn(); }
+  void Send(Response resp) override { sent.push_back(std::move(resp)); }
+  std::vector<Response> sent;
+};
+
+TEST(HttpRouterTest, DispatchInlineRunsOnlyFastFormsOfTheMatchedRoute) {
+  Router router;
+  std::vector<bool> calls;  // may_block of each call of the fast form
+  router.Add("POST", "/pools/{id}/claims", Named("claims"),
+             [&](Request& req, const std::shared_ptr<Responder>& respond,
+                 bool may_block) {
+               calls.push_back(may_block);
+               if (!may_block) return false;
+               respond->Send(Response::Text(201, *req.Param("id")));
+               return true;
+             });
+  router.Add("POST", "/pools/{id}/close", Named("close"));
+  router.Add("POST", "/boom", Named("boom"),
+             [](Request&, const std::shared_ptr<Responder>&, bool) -> bool {
+               throw std::runtime_error("inline boom");
+             });
+  auto respond = std::make_shared<RecordingResponder>();
+
+  Request declined = Req("POST", "/pools/7/claims");
+  EXPECT_EQ(router.DispatchInline(declined, respond, false), Inline::kDeclined);
+  Request taken = Req("POST", "/pools/7/claims");
+  EXPECT_EQ(router.DispatchInline(taken, respond, true), Inline::kTaken);
+  EXPECT_EQ(taken.route, "/pools/{id}/claims");
+  EXPECT_THAT(taken.params, ElementsAre(Pair("id", "7")));
+  EXPECT_EQ(respond->route, "/pools/{id}/claims");
+  EXPECT_THAT(calls, ElementsAre(false, true));
+  ASSERT_EQ(respond->sent.size(), 1u);
+  EXPECT_EQ(respond->sent[0].status, 201);
+  EXPECT_EQ(respond->sent[0].body, "7");
+
+  // No fast form, another method, no route: not run, nothing sent.
+  for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/pools/7/close"},
+           {"GET", "/pools/7/claims"},
+           {"POST", "/nowhere"}}) {
+    Request r = Req(method, path);
+    EXPECT_EQ(router.DispatchInline(r, respond, true), Inline::kNone) << path;
+  }
+  EXPECT_EQ(calls.size(), 2u);
+  EXPECT_EQ(respond->sent.size(), 1u);
+
+  Request boom = Req("POST", "/boom");
+  EXPECT_EQ(router.DispatchInline(boom, respond, false), Inline::kTaken);
+  ASSERT_EQ(respond->sent.size(), 2u);
+  EXPECT_EQ(respond->sent[1].status, 500);
+  EXPECT_EQ(ErrorOf(respond->sent[1])["code"], "internal");
 }
 
 TEST(HttpRouterTest, RoutesInRegistrationOrder) {

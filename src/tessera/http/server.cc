@@ -146,9 +146,11 @@ using server_internal::Connection;
 
 class Server::Impl {
  public:
-  Impl(ServerOptions options, Handler handler, Metrics* metrics)
+  Impl(ServerOptions options, Handler handler, InlineDispatch inline_dispatch,
+       Metrics* metrics)
       : options_(std::move(options)),
         handler_(std::move(handler)),
+        inline_dispatch_(std::move(inline_dispatch)),
         metrics_(metrics) {
     ioc_.emplace(std::max(options_.io_threads, 1));
   }
@@ -178,6 +180,31 @@ class Server::Impl {
     }
     return ErrorResponse(500, "internal", "internal error");
   }
+  bool has_inline_dispatch() const { return inline_dispatch_ != nullptr; }
+  // Runs the inline dispatcher. Counts a request it took as in flight until
+  // `respond` sends (EndInline); Stop() waits for that before stopping the
+  // I/O threads.
+  Inline CallInline(Request& req, const std::shared_ptr<Responder>& respond,
+                    bool may_block) {
+    inline_pending_.fetch_add(1);
+    Inline outcome = Inline::kNone;
+    try {
+      outcome = inline_dispatch_(req, respond, may_block);
+    } catch (...) {
+      // It may have started work that answers: answer now (a responder
+      // answers once) rather than run the request a second time.
+      std::cerr << "tessera http: inline dispatch threw\n";
+      respond->Send(ErrorResponse(500, "internal", "internal error"));
+      return Inline::kTaken;
+    }
+    if (outcome != Inline::kTaken) EndInline();
+    return outcome;
+  }
+  void EndInline() {
+    if (inline_pending_.fetch_sub(1) == 1 && stopping_.load()) {
+      absl::MutexLock lock(&inline_mu_);  // its release wakes Stop()
+    }
+  }
   void RecordRequest(absl::string_view method, absl::string_view route,
                      int status, std::chrono::steady_clock::duration elapsed) {
     if (metrics_ == nullptr) return;
@@ -196,9 +223,15 @@ class Server::Impl {
 
   const ServerOptions options_;
   const Handler handler_;
+  const InlineDispatch inline_dispatch_;
   Metrics* const metrics_;
   std::atomic<bool> stopping_{false};
   uint16_t port_ = 0;
+
+  // Requests taken by the inline handler and not answered yet; Stop() waits
+  // on inline_mu_ for none.
+  std::atomic<int64_t> inline_pending_{0};
+  absl::Mutex inline_mu_;
 
   absl::Mutex conn_mu_;
   absl::flat_hash_map<Connection*, std::weak_ptr<Connection>> conns_
@@ -427,8 +460,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     const auto start = std::chrono::steady_clock::now();
     const bool head = req.method == "HEAD";
+    std::shared_ptr<InlineResponder> respond;
+    if (server_->has_inline_dispatch()) {
+      respond = std::make_shared<InlineResponder>(
+          shared_from_this(), req.method, version, keep_alive, head, start);
+      switch (server_->CallInline(req, respond, /*may_block=*/false)) {
+        case Inline::kTaken:
+          respond->Taken();
+          return;
+        case Inline::kDeclined:
+          break;  // offered again on the worker
+        case Inline::kNone:
+          respond.reset();
+          break;
+      }
+    }
     auto task = [self = shared_from_this(), req = std::move(req), version,
-                 keep_alive, head, start]() mutable {
+                 keep_alive, head, start,
+                 respond = std::move(respond)]() mutable {
+      if (respond &&
+          self->server_->CallInline(req, respond,
+                                    /*may_block=*/true) == Inline::kTaken) {
+        respond->Taken();
+        return;
+      }
+      respond.reset();
       Response resp = self->server_->CallHandler(req);
       self->server_->RecordRequest(req.method, req.route, resp.status,
                                    std::chrono::steady_clock::now() - start);
@@ -567,6 +623,62 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
   }
+
+  // Answers a request the inline handler took, on the connection's strand.
+  class InlineResponder final : public Responder {
+   public:
+    InlineResponder(std::shared_ptr<Connection> conn, std::string method,
+                    unsigned version, bool keep_alive, bool head,
+                    std::chrono::steady_clock::time_point start)
+        : conn_(std::move(conn)),
+          method_(std::move(method)),
+          version_(version),
+          keep_alive_(keep_alive),
+          head_(head),
+          start_(start) {}
+    // A taken request always gets an answer.
+    ~InlineResponder() override {
+      if (taken_ && !sent_.load()) {
+        std::cerr << absl::StrCat("tessera http: no response for ", method_,
+                                  " ", route, "\n");
+        Send(ErrorResponse(500, "internal", "internal error"));
+      }
+    }
+    // The handler took the request (it returned true).
+    void Taken() { taken_ = true; }
+
+    void Post(std::function<void()> fn) override {
+      net::post(conn_->strand_, std::move(fn));
+    }
+    void Send(Response resp) override {
+      if (sent_.exchange(true)) {
+        std::cerr << absl::StrCat("tessera http: second response for ", method_,
+                                  " ", route, " dropped\n");
+        return;
+      }
+      Server::Impl* server = conn_->server_;
+      net::dispatch(conn_->strand_, [conn = conn_, resp = std::move(resp),
+                                     method = method_, route = route,
+                                     version = version_,
+                                     keep_alive = keep_alive_, head = head_,
+                                     start = start_]() mutable {
+        conn->server_->RecordRequest(method, route, resp.status,
+                                     std::chrono::steady_clock::now() - start);
+        conn->Respond(std::move(resp), version, keep_alive, head);
+      });
+      server->EndInline();
+    }
+
+   private:
+    const std::shared_ptr<Connection> conn_;
+    const std::string method_;
+    const unsigned version_;
+    const bool keep_alive_;
+    const bool head_;
+    const std::chrono::steady_clock::time_point start_;
+    bool taken_ = false;  // set on the I/O thread before any other owner
+    std::atomic<bool> sent_{false};
+  };
 
   Server::Impl* const server_;
   const net::any_io_executor strand_;  // the socket's strand
@@ -715,6 +827,14 @@ void Server::Impl::Stop() {
         kStopGrace);
   }
   workers_->Stop();  // waits for handlers still running
+  {
+    // Requests the inline handler took: their answers are posted to the
+    // I/O threads, which must still run.
+    absl::MutexLock lock(&inline_mu_);
+    inline_mu_.Await(absl::Condition(
+        +[](std::atomic<int64_t>* n) { return n->load() == 0; },
+        &inline_pending_));
+  }
   work_.reset();
   ioc_->stop();
   for (std::thread& t : io_threads_) t.join();
@@ -750,13 +870,13 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() { Stop(); }
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options,
-                                                      Handler handler,
-                                                      Metrics* metrics) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    ServerOptions options, Handler handler, Metrics* metrics,
+    InlineDispatch inline_dispatch) {
   if (!handler) return absl::InvalidArgumentError("server needs a handler");
   RaiseFdLimit();
-  auto impl =
-      std::make_unique<Impl>(std::move(options), std::move(handler), metrics);
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler),
+                                     std::move(inline_dispatch), metrics);
   if (absl::Status s = impl->Listen(); !s.ok()) return s;
   impl->Run();
   return std::unique_ptr<Server>(new Server(std::move(impl)));

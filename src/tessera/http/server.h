@@ -1,5 +1,6 @@
 // The HTTP/1.1 server: Boost.Beast async I/O on a few threads, handlers on a
-// worker pool, keep-alive, limits and timeouts, graceful stop.
+// worker pool (or on the I/O threads, for routes with a non-blocking form),
+// keep-alive, limits and timeouts, graceful stop.
 #pragma once
 
 #include <cstddef>
@@ -36,10 +37,15 @@ class Server {
   // tessera_http_requests_total{method,route,status},
   // tessera_http_request_duration_seconds{route} (route = req.route after the
   // handler, or "unmatched") and the gauge tessera_http_connections.
+  // `inline_dispatch` (usually a Router's DispatchInline), when set, is
+  // offered each request first, on the I/O thread that read it; what it
+  // declines is offered again on a worker thread, and what it has no
+  // asynchronous form for goes to `handler` (see InlineHandler). Stop()
+  // waits for the requests it took to be answered.
   // Raises the RLIMIT_NOFILE soft limit to the hard limit.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options,
-                                                       Handler handler,
-                                                       Metrics* metrics);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      ServerOptions options, Handler handler, Metrics* metrics,
+      InlineDispatch inline_dispatch = nullptr);
 
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -5,12 +5,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <barrier>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -112,9 +114,11 @@ class RawConn {
 };
 
 std::unique_ptr<Server> MustStart(ServerOptions options, Handler handler,
-                                  Metrics* metrics = nullptr) {
+                                  Metrics* metrics = nullptr,
+                                  InlineDispatch inline_dispatch = nullptr) {
   options.port = 0;
-  auto server = Server::Start(std::move(options), std::move(handler), metrics);
+  auto server = Server::Start(std::move(options), std::move(handler), metrics,
+                              std::move(inline_dispatch));
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? *std::move(server) : nullptr;
 }
@@ -509,6 +513,185 @@ TEST(HttpServerTest, RecordsMetrics) {
   client.Close();
   server->Stop();
   EXPECT_THAT(metrics.Render(), HasSubstr("tessera_http_connections 0\n"));
+}
+
+// The name of the calling thread ("http-io", "http-worker", ...).
+std::string ThreadName() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof(name));
+  return name;
+}
+
+// Routes with asynchronous forms: the server offers a request to the
+// inline handler on its I/O thread, then (declined) on a worker, then runs
+// the route's handler; an answer may come later from any thread.
+TEST(HttpServerTest, InlineHandlersAnswerFromAnyThreadOrDecline) {
+  absl::Mutex mu;
+  std::vector<std::thread> later;  // threads answering /later
+  Router router;
+  router.Add(
+      "POST", "/later/{n}",
+      [](Request&) { return Response::Text(500, "handler ran"); },
+      [&](Request& req, const std::shared_ptr<Responder>& respond,
+          bool may_block) {
+        EXPECT_FALSE(may_block);
+        EXPECT_EQ(respond->route, "/later/{n}");
+        const std::string n = *req.Param("n");
+        const std::string body = req.body;
+        const std::string io_thread = ThreadName();
+        absl::MutexLock lock(&mu);
+        later.emplace_back([respond, n, body, io_thread] {
+          absl::SleepFor(absl::Milliseconds(20));
+          respond->Post([respond, n, body, io_thread] {
+            respond->Send(Response::Json(201, {{"n", n},
+                                               {"body", body},
+                                               {"taken_on", io_thread},
+                                               {"made_on", ThreadName()}}));
+          });
+        });
+        return true;
+      });
+  router.Add(
+      "POST", "/reads",
+      [](Request&) { return Response::Text(500, "handler ran"); },
+      [](Request&, const std::shared_ptr<Responder>& respond, bool may_block) {
+        if (!may_block) return false;  // would read: not on the I/O thread
+        respond->Send(Response::Text(200, ThreadName()));
+        return true;
+      });
+  router.Add(
+      "POST", "/declines",
+      [](Request&) { return Response::Text(200, "handler ran"); },
+      [](Request&, const std::shared_ptr<Responder>&, bool) { return false; });
+  router.Add("GET", "/plain",
+             [](Request&) { return Response::Text(200, ThreadName()); });
+  Metrics metrics;
+  auto server = MustStart(
+      SmallOptions(), [&](Request& req) { return router.Dispatch(req); },
+      &metrics,
+      [&](Request& req, const std::shared_ptr<Responder>& respond,
+          bool may_block) {
+        return router.DispatchInline(req, respond, may_block);
+      });
+  ASSERT_NE(server, nullptr);
+  HttpClient client("127.0.0.1", server->port());  // one keep-alive connection
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.Send("POST", absl::StrCat("/later/", i), "payload");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 201);
+    auto j = nlohmann::json::parse(r->body);
+    EXPECT_EQ(j["n"], absl::StrCat(i));
+    EXPECT_EQ(j["body"], "payload");
+    EXPECT_EQ(j["taken_on"], "http-io");
+    EXPECT_EQ(j["made_on"], "http-io");
+  }
+  auto reads = client.Send("POST", "/reads");
+  ASSERT_TRUE(reads.ok()) << reads.status();
+  EXPECT_EQ(reads->status, 200);
+  EXPECT_EQ(reads->body, "http-worker");
+  auto declines = client.Send("POST", "/declines");
+  ASSERT_TRUE(declines.ok()) << declines.status();
+  EXPECT_EQ(declines->body, "handler ran");
+  auto plain = client.Send("GET", "/plain");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->body, "http-worker");
+  auto missing = client.Send("GET", "/missing");
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_THAT(metrics.Render(),
+              HasSubstr("tessera_http_requests_total{method=\"POST\","
+                        "route=\"/later/{n}\",status=\"201\"} 3\n"));
+  client.Close();
+  server->Stop();
+  absl::MutexLock lock(&mu);
+  for (std::thread& t : later) t.join();
+}
+
+// A request an inline handler took always gets one answer: 500 when the
+// handler throws or drops its responder unsent; a second Send is ignored.
+TEST(HttpServerTest, InlineHandlerFailuresAnswer500Once) {
+  Router router;
+  auto never = [](Request&) { return Response::Text(200, "handler ran"); };
+  router.Add("POST", "/drops", never,
+             [](Request&, const std::shared_ptr<Responder>&, bool) {
+               return true;  // took it, never answers
+             });
+  router.Add("POST", "/throws", never,
+             [](Request&, const std::shared_ptr<Responder>&, bool) -> bool {
+               throw std::runtime_error("boom");
+             });
+  router.Add("POST", "/twice", never,
+             [](Request&, const std::shared_ptr<Responder>& respond, bool) {
+               respond->Send(Response::Text(202, "first"));
+               respond->Send(Response::Text(200, "second"));
+               return true;
+             });
+  auto server = MustStart(
+      SmallOptions(), [&](Request& req) { return router.Dispatch(req); },
+      nullptr,
+      [&](Request& req, const std::shared_ptr<Responder>& respond,
+          bool may_block) {
+        return router.DispatchInline(req, respond, may_block);
+      });
+  ASSERT_NE(server, nullptr);
+  HttpClient client("127.0.0.1", server->port());
+  for (const char* path : {"/drops", "/throws"}) {
+    auto r = client.Send("POST", path);
+    ASSERT_TRUE(r.ok()) << path << ": " << r.status();
+    EXPECT_EQ(r->status, 500) << path;
+    EXPECT_THAT(r->body, HasSubstr("internal")) << path;
+  }
+  auto twice = client.Send("POST", "/twice");
+  ASSERT_TRUE(twice.ok()) << twice.status();
+  EXPECT_EQ(twice->status, 202);
+  EXPECT_EQ(twice->body, "first");
+  // The connection is still in step: one response per request.
+  auto after = client.Send("POST", "/twice");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->body, "first");
+}
+
+// Stop() waits for the answer of a request an inline handler took, and
+// delivers it, before it stops the I/O threads.
+TEST(HttpServerTest, StopWaitsForATakenRequestsAnswer) {
+  absl::Mutex mu;
+  std::shared_ptr<Responder> held;  // guarded by mu
+  auto server = MustStart(
+      SmallOptions(), [](Request&) { return Response::Text(200, "handler"); },
+      nullptr,
+      [&](Request&, const std::shared_ptr<Responder>& respond, bool) {
+        absl::MutexLock lock(&mu);
+        held = respond;
+        return Inline::kTaken;
+      });
+  ASSERT_NE(server, nullptr);
+  absl::StatusOr<ClientResponse> answer;
+  std::thread client([&] {
+    HttpClient c("127.0.0.1", server->port());
+    answer = c.Send("POST", "/anything");
+  });
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::shared_ptr<Responder>* r) { return *r != nullptr; }, &held));
+  }
+  absl::Notification stopped;
+  std::thread stopper([&] {
+    server->Stop();
+    stopped.Notify();
+  });
+  EXPECT_FALSE(stopped.WaitForNotificationWithTimeout(absl::Milliseconds(300)));
+  {
+    absl::MutexLock lock(&mu);
+    held->Send(Response::Text(200, "late answer"));
+    held.reset();
+  }
+  stopper.join();
+  client.join();
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->body, "late answer");
+  EXPECT_EQ(answer->Header("connection"), "close");
 }
 
 TEST(HttpServerTest, RunUntilSignalReturnsWhenStoppedElsewhere) {

@@ -77,6 +77,43 @@ struct Response {
 // mutable so that a router/middleware can annotate it (route, params).
 using Handler = std::function<Response(Request&)>;
 
+// Completes a request that an InlineHandler took. Thread-safe.
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  // Runs `fn` on the request's I/O thread, where it must not block: for the
+  // work of making a response (formatting) that should not stay on the
+  // thread that finished the request's work.
+  virtual void Post(std::function<void()> fn) = 0;
+  // Sends `resp` as the request's response. Call once, from any thread; a
+  // responder dropped unsent answers 500.
+  virtual void Send(Response resp) = 0;
+  // The matched route pattern (set by the router), for the server's metrics.
+  std::string route;
+};
+
+// The asynchronous form of a route: either declines (returns false, leaving
+// `respond` unused) or takes the request (returns true, keeps a reference to
+// `respond` as long as it needs one, and calls Send once, possibly later
+// from another thread). The server offers each request to it first on the
+// I/O thread that read it, with `may_block` false: it must not block then,
+// and declines instead whenever it would have to wait (a database read).
+// What it declines is offered again on a worker thread with `may_block`
+// true (it may read there, and should still not wait for its writes); what
+// it declines there too goes to the route's Handler.
+using InlineHandler = std::function<bool(
+    Request& req, const std::shared_ptr<Responder>& respond, bool may_block)>;
+
+// What the server's inline dispatcher (a Router's DispatchInline) did with a
+// request.
+enum class Inline {
+  kTaken,     // it will answer
+  kDeclined,  // it would have to wait: offer it again where it may block
+  kNone,      // its route has no asynchronous form: run the Handler
+};
+using InlineDispatch = std::function<Inline(
+    Request& req, const std::shared_ptr<Responder>& respond, bool may_block)>;
+
 // Percent-decodes `in` ("%2F" → "/"); with `plus_as_space` (query strings) '+'
 // becomes ' '. Fails with kInvalidArgument on a malformed escape.
 absl::StatusOr<std::string> PercentDecode(absl::string_view in,

@@ -280,20 +280,25 @@ absl::StatusOr<json> Service::Login(const json& body) {
               {"user", UserJson(*user)}};
 }
 
-absl::StatusOr<Principal> Service::Authenticate(absl::string_view token) {
-  if (token.empty()) return Unauthenticated("missing bearer token");
+std::optional<Principal> Service::CachedPrincipal(absl::string_view token) {
+  if (token.empty()) return std::nullopt;
   std::string hash = HashToken(token);
   absl::Time now = clock_.Now();
-  {
-    absl::MutexLock lock(&auth_mu_);
-    auto it = auth_cache_.find(hash);
-    if (it != auth_cache_.end()) {
-      if (now < it->second.cached_until && now < it->second.session_expires) {
-        return it->second.principal;
-      }
-      auth_cache_.erase(it);
-    }
+  absl::MutexLock lock(&auth_mu_);
+  auto it = auth_cache_.find(hash);
+  if (it == auth_cache_.end()) return std::nullopt;
+  if (now < it->second.cached_until && now < it->second.session_expires) {
+    return it->second.principal;
   }
+  auth_cache_.erase(it);
+  return std::nullopt;
+}
+
+absl::StatusOr<Principal> Service::Authenticate(absl::string_view token) {
+  if (token.empty()) return Unauthenticated("missing bearer token");
+  if (auto cached = CachedPrincipal(token)) return *std::move(cached);
+  std::string hash = HashToken(token);
+  absl::Time now = clock_.Now();
   Principal p;
   absl::Time expires;
   TS_RETURN_IF_ERROR(Read([&](Tx& tx) -> absl::Status {
@@ -844,17 +849,50 @@ absl::StatusOr<json> Service::ListPools(const Principal& p) {
 
 // -------------------------------------------------------------------- work
 
+template <typename T>
+T Service::RunWork(const WriteWork<T>& work) {
+  return work.finish(Write(work.run));
+}
+
+template <typename T>
+bool Service::RunWorkAsync(WriteWork<T> work, Then<T> then) {
+  return store_.RunWriteAsync(
+      std::move(work.run), [finish = std::move(work.finish),
+                            then = std::move(then)](absl::Status status) {
+        then([finish, status = std::move(status)]() { return finish(status); });
+      });
+}
+
+Service::WriteWork<absl::StatusOr<std::optional<ClaimResult>>>
+Service::ClaimWork(const Principal& p, PoolId pool_id) {
+  auto draft = std::make_shared<ClaimDraft>();
+  const absl::Time now = clock_.Now();
+  return {[this, p, pool_id, now, draft](Tx& tx) -> absl::Status {
+            *draft = {};
+            return ClaimInTx(tx, p, pool_id, now, *draft);
+          },
+          [draft](absl::Status status)
+              -> absl::StatusOr<std::optional<ClaimResult>> {
+            TS_RETURN_IF_ERROR(status);
+            if (!draft->claimed) return std::nullopt;
+            return ClaimResultOf(std::move(*draft));
+          }};
+}
+
 absl::StatusOr<std::optional<ClaimResult>> Service::Claim(const Principal& p,
                                                           PoolId pool_id) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
-  const absl::Time now = clock_.Now();
-  ClaimDraft draft;
-  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
-    draft = {};
-    return ClaimInTx(tx, p, pool_id, now, draft);
-  }));
-  if (!draft.claimed) return std::nullopt;
-  return ClaimResultOf(std::move(draft));
+  return RunWork(ClaimWork(p, pool_id));
+}
+
+bool Service::ClaimAsync(
+    const Principal& p, PoolId pool_id,
+    Then<absl::StatusOr<std::optional<ClaimResult>>> then) {
+  if (absl::Status s = RequireRole(p, Role::kAnnotator); !s.ok()) {
+    then([s] { return s; });
+    return true;
+  }
+  return RunWorkAsync(ClaimWork(p, pool_id), std::move(then));
 }
 
 ClaimResult Service::ClaimResultOf(ClaimDraft draft) {
@@ -918,19 +956,69 @@ absl::Status Service::ClaimInTx(Tx& tx, const Principal& p, PoolId pool_id,
   return absl::OkStatus();
 }
 
+// What a submit (and the claim after it, with claim_next) works on, shared
+// by its transaction and the making of its outcome.
+struct Service::SubmitState {
+  json body;        // owned here by SubmitAsync; Submit's caller keeps its own
+  WorkBody work{};  // points into the request body
+  std::string idempotency_key;
+  bool claim_next = false;
+  absl::Time now;
+  SubmitDraft submitted;
+  ClaimDraft next;
+  absl::Status next_status;
+};
+
+Service::WriteWork<absl::StatusOr<json>> Service::SubmitWork(
+    const Principal& p, ClaimId claim_id, std::shared_ptr<SubmitState> state) {
+  state->now = clock_.Now();
+  auto run = [this, p, claim_id, st = state](Tx& tx) -> absl::Status {
+    st->submitted = {};
+    st->next = {};
+    st->next_status = absl::OkStatus();
+    TS_RETURN_IF_ERROR(SubmitInTx(tx, p, claim_id, *st->work.result,
+                                  st->work.active_seconds, st->idempotency_key,
+                                  st->now, st->submitted));
+    if (!st->claim_next) return absl::OkStatus();
+    const PoolId pool =
+        st->submitted.created
+            ? st->submitted.created->first.pool_id
+            : PoolId(st->submitted.replayed.value("pool_id", int64_t{0}));
+    // The claim runs in a savepoint: when it fails, its own changes are
+    // undone and the submit still commits.
+    st->next_status = tx.Nested([&](Tx& nested) {
+      return ClaimInTx(nested, p, pool, st->now, st->next);
+    });
+    // A lost race (PostgreSQL): run the whole transaction again.
+    if (absl::IsAborted(st->next_status)) return st->next_status;
+    return absl::OkStatus();
+  };
+  auto finish = [st = state](absl::Status status) -> absl::StatusOr<json> {
+    TS_RETURN_IF_ERROR(status);
+    json out = SubmitJsonOf(std::move(st->submitted));
+    if (!st->claim_next) return out;
+    if (!st->next_status.ok()) {
+      out["next"] = nullptr;
+      out["next_reason"] = std::string(st->next_status.message());
+    } else if (!st->next.claimed) {
+      out["next"] = nullptr;
+      out["next_reason"] = "no task is left for you in this pool";
+    } else {
+      out["next"] = ClaimResultOf(std::move(st->next)).body;
+    }
+    return out;
+  };
+  return {std::move(run), std::move(finish)};
+}
+
 absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
                                      const json& body,
                                      absl::string_view idempotency_key) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
-  TS_ASSIGN_OR_RETURN(WorkBody work, ParseWorkBody(body, idempotency_key));
-  const absl::Time now = clock_.Now();
-  SubmitDraft draft;
-  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
-    draft = {};
-    return SubmitInTx(tx, p, claim_id, *work.result, work.active_seconds,
-                      idempotency_key, now, draft);
-  }));
-  return SubmitJsonOf(std::move(draft));
+  auto state = std::make_shared<SubmitState>();
+  TS_ASSIGN_OR_RETURN(state->work, ParseWorkBody(body, idempotency_key));
+  state->idempotency_key = std::string(idempotency_key);
+  return RunWork(SubmitWork(p, claim_id, std::move(state)));
 }
 
 json Service::SubmitJsonOf(SubmitDraft draft) {
@@ -1003,41 +1091,37 @@ absl::StatusOr<json> Service::SubmitAndClaimNext(
     const Principal& p, ClaimId claim_id, const json& body,
     absl::string_view idempotency_key) {
   TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
-  TS_ASSIGN_OR_RETURN(WorkBody work, ParseWorkBody(body, idempotency_key));
-  const absl::Time now = clock_.Now();
-  SubmitDraft submitted;
-  ClaimDraft next;
-  absl::Status next_status;
+  auto state = std::make_shared<SubmitState>();
+  TS_ASSIGN_OR_RETURN(state->work, ParseWorkBody(body, idempotency_key));
+  state->idempotency_key = std::string(idempotency_key);
   // One transaction, so one commit (and one fsync) per task in the web
-  // app's loop. The claim runs in a savepoint: when it fails, its own
-  // changes are undone and the submit still commits.
-  TS_RETURN_IF_ERROR(Write([&](Tx& tx) -> absl::Status {
-    submitted = {};
-    next = {};
-    TS_RETURN_IF_ERROR(SubmitInTx(tx, p, claim_id, *work.result,
-                                  work.active_seconds, idempotency_key, now,
-                                  submitted));
-    const PoolId pool =
-        submitted.created
-            ? submitted.created->first.pool_id
-            : PoolId(submitted.replayed.value("pool_id", int64_t{0}));
-    next_status = tx.Nested(
-        [&](Tx& nested) { return ClaimInTx(nested, p, pool, now, next); });
-    // A lost race (PostgreSQL): run the whole transaction again.
-    if (absl::IsAborted(next_status)) return next_status;
-    return absl::OkStatus();
-  }));
-  json out = SubmitJsonOf(std::move(submitted));
-  if (!next_status.ok()) {
-    out["next"] = nullptr;
-    out["next_reason"] = std::string(next_status.message());
-  } else if (!next.claimed) {
-    out["next"] = nullptr;
-    out["next_reason"] = "no task is left for you in this pool";
-  } else {
-    out["next"] = ClaimResultOf(std::move(next)).body;
+  // app's loop.
+  state->claim_next = true;
+  return RunWork(SubmitWork(p, claim_id, std::move(state)));
+}
+
+bool Service::SubmitAsync(const Principal& p, ClaimId claim_id, json body,
+                          std::string idempotency_key, bool claim_next,
+                          Then<absl::StatusOr<json>> then) {
+  auto state = std::make_shared<SubmitState>();
+  state->body = std::move(body);
+  absl::Status refused = RequireRole(p, Role::kAnnotator);
+  if (refused.ok()) {
+    absl::StatusOr<WorkBody> work = ParseWorkBody(state->body, idempotency_key);
+    if (work.ok()) {
+      state->work = *work;
+    } else {
+      refused = work.status();
+    }
   }
-  return out;
+  if (!refused.ok()) {
+    then([refused] { return refused; });
+    return true;
+  }
+  state->idempotency_key = std::move(idempotency_key);
+  state->claim_next = claim_next;
+  return RunWorkAsync(SubmitWork(p, claim_id, std::move(state)),
+                      std::move(then));
 }
 
 absl::Status Service::Release(const Principal& p, ClaimId claim_id) {

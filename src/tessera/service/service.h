@@ -4,6 +4,7 @@
 // Thread-safe: any number of threads may call concurrently.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,9 @@ class Service {
   // (same message for both).
   absl::StatusOr<json> Login(const json& body);
   absl::StatusOr<Principal> Authenticate(absl::string_view token);
+  // The principal of `token` if Authenticate has it cached (no database
+  // read, never blocks for long); nullopt otherwise, valid token or not.
+  std::optional<Principal> CachedPrincipal(absl::string_view token);
   absl::Status Logout(absl::string_view token);
   // `actor` is the admin creating the user, or nullopt for the CLI (which
   // has the machine's trust). Body: {username, password, roles[]}.
@@ -129,6 +133,29 @@ class Service {
   absl::StatusOr<json> SubmitAndClaimNext(const Principal& p, ClaimId claim,
                                           const json& body,
                                           absl::string_view idempotency_key);
+
+  // An outcome made on demand: call it once, on any thread.
+  template <typename T>
+  using Later = std::function<T()>;
+  template <typename T>
+  using Then = std::function<void(Later<T>)>;
+  // Non-blocking forms of Claim, and of Submit (SubmitAndClaimNext with
+  // `claim_next`), for callers that must not wait, such as the HTTP
+  // server's I/O threads. They return false, having done nothing, when the
+  // store cannot write without blocking (PostgreSQL): call the blocking
+  // form then. Otherwise `then` runs exactly once with a function that
+  // makes what the blocking form would have returned: at once, on the
+  // calling thread, for a request refused before its transaction; else on
+  // the store's thread right after the commit, where `then` must only hand
+  // that function to another thread (making it formats JSON).
+  // Whether the store can write without blocking: when false the forms
+  // below always return false.
+  bool async_writes() const { return store_.async_writes(); }
+  bool ClaimAsync(const Principal& p, PoolId pool,
+                  Then<absl::StatusOr<std::optional<ClaimResult>>> then);
+  bool SubmitAsync(const Principal& p, ClaimId claim, json body,
+                   std::string idempotency_key, bool claim_next,
+                   Then<absl::StatusOr<json>> then);
   absl::Status Release(const Principal& p, ClaimId claim);
   absl::StatusOr<json> Revise(const Principal& p, SubmissionId id,
                               const json& body,
@@ -334,6 +361,26 @@ class Service {
                           absl::string_view idempotency_key, absl::Time now,
                           SubmitDraft& out);
   static json SubmitJsonOf(SubmitDraft draft);
+
+  // A write use case in the two parts both calling forms share: `run` is its
+  // transaction (run again on a retry), `finish` makes the outcome from the
+  // transaction's status.
+  template <typename T>
+  struct WriteWork {
+    std::function<absl::Status(store::Tx&)> run;
+    std::function<T(absl::Status)> finish;
+  };
+  WriteWork<absl::StatusOr<std::optional<ClaimResult>>> ClaimWork(
+      const Principal& p, PoolId pool_id);
+  struct SubmitState;  // service.cc
+  WriteWork<absl::StatusOr<json>> SubmitWork(
+      const Principal& p, ClaimId claim_id, std::shared_ptr<SubmitState> state);
+  // The blocking form: runs `work.run` as a write transaction.
+  template <typename T>
+  T RunWork(const WriteWork<T>& work);
+  // The non-blocking form (see ClaimAsync).
+  template <typename T>
+  bool RunWorkAsync(WriteWork<T> work, Then<T> then);
 
   absl::Status Write(absl::FunctionRef<absl::Status(store::Tx&)> fn);
   absl::Status Read(absl::FunctionRef<absl::Status(store::Tx&)> fn);

@@ -5,6 +5,7 @@
 // defined, on PostgreSQL (service_pgtest).
 #include "tessera/service/service.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tessera/base/clock.h"
@@ -1398,6 +1400,109 @@ TEST_P(ServiceTest, SubmitAndClaimNextClaimsInTheSamePool) {
   absl::Status again =
       svc().SubmitAndClaimNext(ann, ClaimIdOf(a), work, "").status();
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+}
+
+// Runs a non-blocking service call (ClaimAsync, SubmitAsync) and waits for
+// its outcome; nullopt when it declined, having called nothing.
+template <typename T>
+std::optional<T> AwaitAsync(
+    const std::function<bool(Service::Then<T>)>& start) {
+  absl::Notification done;
+  std::optional<T> out;
+  const bool started = start([&](Service::Later<T> later) {
+    out = later();
+    done.Notify();
+  });
+  if (!started) return std::nullopt;
+  done.WaitForNotification();
+  return out;
+}
+
+// The non-blocking forms give what the blocking forms give, refuse what
+// they refuse (before or inside the transaction), and where the store
+// cannot write without blocking (PostgreSQL) decline without running.
+TEST_P(ServiceTest, AsyncClaimAndSubmitMatchTheBlockingForms) {
+  using ClaimOutcome = absl::StatusOr<std::optional<ClaimResult>>;
+  TS_ASSERT_OK_AND_ASSIGN(Principal req, NewUser("req", {"requester"}));
+  TS_ASSERT_OK_AND_ASSIGN(Principal ann, NewUser("ann", {"annotator"}));
+  TS_ASSERT_OK_AND_ASSIGN(ProjectId project, NewProject(req, 10'000));
+  TS_ASSERT_OK_AND_ASSIGN(PoolId pool, OpenBboxPool(req, project, 3));
+  auto claim = [&](const Principal& who) {
+    return AwaitAsync<ClaimOutcome>([&](Service::Then<ClaimOutcome> then) {
+      return svc().ClaimAsync(who, pool, std::move(then));
+    });
+  };
+  auto submit = [&](ClaimId id, json body, std::string key, bool next) {
+    return AwaitAsync<absl::StatusOr<json>>(
+        [&](Service::Then<absl::StatusOr<json>> then) {
+          return svc().SubmitAsync(ann, id, body, key, next, std::move(then));
+        });
+  };
+  if (!svc().async_writes()) {
+    EXPECT_FALSE(claim(ann).has_value());
+    TS_ASSERT_OK_AND_ASSIGN(json c, ClaimTask(ann, pool));
+    EXPECT_FALSE(submit(ClaimIdOf(c), {{"result", BboxResult(1)}}, "", false)
+                     .has_value());
+    TS_ASSERT_OK_AND_ASSIGN(domain::Claim stored, StoredClaim(ClaimIdOf(c)));
+    EXPECT_EQ(stored.state, domain::ClaimState::kActive);
+    return;
+  }
+
+  // A claim that fails to commit claims nothing.
+  faults().FailWrite(1, store::WriteFault::kFailBeforeCommit);
+  std::optional<ClaimOutcome> failed = claim(ann);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->status().code(), absl::StatusCode::kUnavailable);
+  TS_ASSERT_OK_AND_ASSIGN(json stats, svc().PoolStats(req, pool));
+  EXPECT_EQ(stats["active_claims"], 0);
+
+  std::optional<ClaimOutcome> first = claim(ann);
+  ASSERT_TRUE(first.has_value() && first->ok() && first->value().has_value());
+  EXPECT_FALSE((*first)->value().resumed);
+  const json first_body = (*first)->value().body;
+  // Claiming again resumes the same claim, as Claim does.
+  std::optional<ClaimOutcome> again = claim(ann);
+  ASSERT_TRUE(again.has_value() && again->ok() && again->value().has_value());
+  EXPECT_TRUE((*again)->value().resumed);
+  EXPECT_EQ(ClaimIdOf((*again)->value().body), ClaimIdOf(first_body));
+  // Refused before the transaction: role, body.
+  std::optional<ClaimOutcome> not_annotator = claim(req);
+  ASSERT_TRUE(not_annotator.has_value());
+  EXPECT_EQ(not_annotator->status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto no_result =
+      submit(ClaimIdOf(first_body), {{"active_seconds", 3}}, "", false);
+  ASSERT_TRUE(no_result.has_value());
+  EXPECT_EQ(no_result->status().code(), absl::StatusCode::kInvalidArgument);
+  // Refused inside it: a box outside the image.
+  auto outside = submit(ClaimIdOf(first_body),
+                        {{"result", BboxResult(100'000)}}, "", false);
+  ASSERT_TRUE(outside.has_value());
+  EXPECT_EQ(outside->status().code(), absl::StatusCode::kInvalidArgument);
+  TS_ASSERT_OK_AND_ASSIGN(domain::Claim active,
+                          StoredClaim(ClaimIdOf(first_body)));
+  EXPECT_EQ(active.state, domain::ClaimState::kActive);
+
+  const json work = {{"result", BboxResult(10)}, {"active_seconds", 7}};
+  auto submitted = submit(ClaimIdOf(first_body), work, "key-1", true);
+  ASSERT_TRUE(submitted.has_value() && submitted->ok())
+      << (submitted ? submitted->status() : absl::OkStatus());
+  EXPECT_EQ((**submitted)["state"], "pending_review");
+  ASSERT_TRUE((**submitted)["next"].is_object()) << submitted->value().dump();
+  EXPECT_NE(TaskIdOf((**submitted)["next"]), TaskIdOf(first_body));
+  // A retry with the same key replays the submission and its next claim.
+  auto replay = submit(ClaimIdOf(first_body), work, "key-1", true);
+  ASSERT_TRUE(replay.has_value() && replay->ok());
+  EXPECT_EQ((**replay)["replayed"], true);
+  EXPECT_EQ((**replay)["id"], (**submitted)["id"]);
+  EXPECT_EQ(ClaimIdOf((**replay)["next"]), ClaimIdOf((**submitted)["next"]));
+  // Without claim_next, just the submission.
+  auto plain = submit(ClaimIdOf((**submitted)["next"]), work, "", false);
+  ASSERT_TRUE(plain.has_value() && plain->ok());
+  EXPECT_FALSE((**plain).contains("next"));
+  TS_ASSERT_OK_AND_ASSIGN(json mine,
+                          svc().ListMySubmissions(ann, std::nullopt));
+  EXPECT_EQ(mine["submissions"].size(), 2u) << mine.dump();
 }
 
 TEST_P(ServiceTest, ImageTasksOnlyForTheOwnerOfABboxOrClassifyPool) {

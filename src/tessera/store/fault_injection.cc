@@ -29,30 +29,53 @@ int64_t FaultInjectingStore::injected() const {
   return injected_;
 }
 
+namespace {
+
+absl::Status RefusedBeforeRun() {
+  return absl::UnavailableError("injected fault: write refused before it ran");
+}
+
+// kUnavailable, not kAborted: the backend must not retry, only roll back.
+absl::Status DiedBeforeCommit(absl::Status fn_status) {
+  if (!fn_status.ok()) return fn_status;
+  return absl::UnavailableError("injected fault: died before commit");
+}
+
+}  // namespace
+
+std::optional<WriteFault> FaultInjectingStore::NextWrite() {
+  absl::MutexLock lock(&mu_);
+  const int64_t number = ++writes_;
+  auto it = armed_.find(number);
+  if (it == armed_.end()) return std::nullopt;
+  WriteFault fault = it->second;
+  armed_.erase(it);
+  ++injected_;
+  return fault;
+}
+
 absl::Status FaultInjectingStore::Run(TxMode mode,
                                       absl::FunctionRef<absl::Status(Tx&)> fn) {
   if (mode != TxMode::kWrite) return base_.Run(mode, fn);
-  std::optional<WriteFault> fault;
-  {
-    absl::MutexLock lock(&mu_);
-    const int64_t number = ++writes_;
-    if (auto it = armed_.find(number); it != armed_.end()) {
-      fault = it->second;
-      armed_.erase(it);
-      ++injected_;
-    }
-  }
+  std::optional<WriteFault> fault = NextWrite();
   if (!fault) return base_.Run(mode, fn);
-  if (*fault == WriteFault::kFailBeforeRun) {
-    return absl::UnavailableError(
-        "injected fault: write refused before it ran");
+  if (*fault == WriteFault::kFailBeforeRun) return RefusedBeforeRun();
+  return base_.Run(mode, [&](Tx& tx) { return DiedBeforeCommit(fn(tx)); });
+}
+
+bool FaultInjectingStore::RunWriteAsync(
+    std::function<absl::Status(Tx&)> fn,
+    std::function<void(absl::Status)> done) {
+  if (!base_.async_writes()) return false;
+  std::optional<WriteFault> fault = NextWrite();
+  if (fault == WriteFault::kFailBeforeRun) {
+    done(RefusedBeforeRun());
+    return true;
   }
-  // kUnavailable, not kAborted: the backend must not retry, only roll back.
-  return base_.Run(mode, [&](Tx& tx) -> absl::Status {
-    absl::Status status = fn(tx);
-    if (!status.ok()) return status;
-    return absl::UnavailableError("injected fault: died before commit");
-  });
+  if (fault == WriteFault::kFailBeforeCommit) {
+    fn = [fn = std::move(fn)](Tx& tx) { return DiedBeforeCommit(fn(tx)); };
+  }
+  return base_.RunWriteAsync(std::move(fn), std::move(done));
 }
 
 }  // namespace tessera::store

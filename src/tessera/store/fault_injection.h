@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -45,6 +47,11 @@ class FaultInjectingStore final : public Store {
 
   absl::Status Run(TxMode mode,
                    absl::FunctionRef<absl::Status(Tx&)> fn) override;
+  // Numbered and failed like Run's writes (kFailBeforeRun: `done` gets the
+  // error at once, on the calling thread).
+  bool RunWriteAsync(std::function<absl::Status(Tx&)> fn,
+                     std::function<void(absl::Status)> done) override;
+  bool async_writes() const override { return base_.async_writes(); }
   absl::Status Migrate() override { return base_.Migrate(); }
   int LatestVersion() const override { return base_.LatestVersion(); }
   absl::StatusOr<int> CurrentVersion() override {
@@ -54,6 +61,9 @@ class FaultInjectingStore final : public Store {
   void Close() override { base_.Close(); }
 
  private:
+  // Numbers the next write; the fault armed for it, if any (disarmed).
+  std::optional<WriteFault> NextWrite();
+
   Store& base_;
   mutable absl::Mutex mu_;
   int64_t writes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -718,6 +719,22 @@ class Store {
   // committed; an error means nothing changed; `fn` may run more than once).
   virtual absl::Status Run(TxMode mode,
                            absl::FunctionRef<absl::Status(Tx&)> fn) = 0;
+  // Runs `fn` as one write transaction without blocking the caller, where
+  // the backend can: queues it and returns true; `done` then runs exactly
+  // once with what Run(kWrite, fn) would have returned, on a thread of the
+  // store's (SQLite: its writer thread, right after the COMMIT), so it must
+  // be quick and must not block or start a transaction: hand the rest to
+  // another thread. Returns false, having run nothing, where the backend
+  // cannot (the default; PostgreSQL, whose transaction holds a connection
+  // through its round trips) or the store is closed: then use Run.
+  virtual bool RunWriteAsync(std::function<absl::Status(Tx&)> fn,
+                             std::function<void(absl::Status)> done) {
+    (void)fn;
+    (void)done;
+    return false;
+  }
+  // Whether RunWriteAsync can work here (until the store closes).
+  virtual bool async_writes() const { return false; }
   // Creates or upgrades the schema to the latest version.
   virtual absl::Status Migrate() = 0;
   // Latest schema version known to this binary, and the database's.

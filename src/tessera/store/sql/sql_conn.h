@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -75,6 +76,17 @@ class SqlDatabase {
   virtual const Dialect& dialect() const = 0;
   virtual absl::Status RunTransaction(
       TxMode mode, absl::FunctionRef<absl::Status(SqlConn&)> fn) = 0;
+  // A write transaction that does not block the caller, where the driver can
+  // run one so (see Store::RunWriteAsync): queues `fn` and returns true;
+  // `done` then gets what RunTransaction(kWrite, fn) would have returned.
+  // False, with nothing run, where it cannot (the default) or once closed.
+  virtual bool async_writes() const { return false; }
+  virtual bool RunWriteAsync(std::function<absl::Status(SqlConn&)> fn,
+                             std::function<void(absl::Status)> done) {
+    (void)fn;
+    (void)done;
+    return false;
+  }
   // Stops accepting work, finishes queued transactions, closes connections.
   virtual void Close() = 0;
 };

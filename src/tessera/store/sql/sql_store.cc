@@ -2237,6 +2237,17 @@ class SqlStore final : public Store {
     });
   }
 
+  bool RunWriteAsync(std::function<absl::Status(Tx&)> fn,
+                     std::function<void(absl::Status)> done) override {
+    return db_->RunWriteAsync(
+        [fn = std::move(fn), dialect = &db_->dialect()](SqlConn& conn) {
+          SqlTx tx(conn, *dialect);
+          return fn(tx);
+        },
+        std::move(done));
+  }
+  bool async_writes() const override { return db_->async_writes(); }
+
   absl::Status Migrate() override {
     std::vector<Migration> all = Migrations(db_->dialect());
     return db_->RunTransaction(TxMode::kWrite, [&](SqlConn& conn) {

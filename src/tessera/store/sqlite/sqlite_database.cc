@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -289,18 +290,40 @@ class SqliteConn final : public SqlConn {
   bool wrote_ = false;
 };
 
-// A write transaction waiting for the writer thread. Lives on its caller's
-// stack; the caller blocks on `done` until the writer has set `result`.
+// A write transaction waiting for the writer thread. A blocking caller's job
+// lives on its stack, and the caller waits on `done` until the writer has set
+// `result`. An asynchronous job (RunWriteAsync) is on the heap and owns its
+// fn; Finish deletes it and hands the result to `then`.
 struct WriteJob {
   explicit WriteJob(absl::FunctionRef<absl::Status(SqlConn&)> f) : fn(f) {}
+  WriteJob(std::function<absl::Status(SqlConn&)> f,
+           std::function<void(absl::Status)> t)
+      : owned_fn(std::move(f)), fn(owned_fn), then(std::move(t)) {}
+  std::function<absl::Status(SqlConn&)> owned_fn;  // before fn, which refers
+                                                   // to it
   absl::FunctionRef<absl::Status(SqlConn&)> fn;
+  std::function<void(absl::Status)> then;
   absl::Status result;
   absl::Notification done;
 };
 
+// Writer thread: hands `status` to the job's caller.
 void Finish(WriteJob* job, absl::Status status) {
-  job->result = std::move(status);
-  job->done.Notify();
+  if (!job->then) {
+    job->result = std::move(status);
+    job->done.Notify();
+    return;
+  }
+  std::function<void(absl::Status)> then = std::move(job->then);
+  delete job;
+  try {
+    then(std::move(status));
+  } catch (const std::exception& e) {
+    std::cerr << "tessera sqlite: a write's completion threw: " << e.what()
+              << "\n";
+  } catch (...) {
+    std::cerr << "tessera sqlite: a write's completion threw\n";
+  }
 }
 
 class SqliteDatabase final : public SqlDatabase {
@@ -335,6 +358,17 @@ class SqliteDatabase final : public SqlDatabase {
   absl::Status RunTransaction(
       TxMode mode, absl::FunctionRef<absl::Status(SqlConn&)> fn) override {
     return mode == TxMode::kWrite ? RunWrite(fn) : RunRead(fn);
+  }
+
+  bool async_writes() const override { return true; }
+
+  bool RunWriteAsync(std::function<absl::Status(SqlConn&)> fn,
+                     std::function<void(absl::Status)> done) override {
+    auto job = std::make_unique<WriteJob>(std::move(fn), std::move(done));
+    absl::MutexLock lock(&mu_);
+    if (closed_) return false;
+    queue_.push_back(job.release());
+    return true;
   }
 
   void Close() override {

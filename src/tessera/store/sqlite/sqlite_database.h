@@ -49,6 +49,11 @@ struct SqliteOptions {
 // in the batch gets the error. Calling RunTransaction(kWrite) from inside a
 // write fn fails with kInternal (it would deadlock).
 //
+// RunWriteAsync(fn, done) queues fn the same way without waiting: the writer
+// thread calls done with fn's result right after that COMMIT (done must be
+// quick; it delays the next batch). It returns false once the database is
+// closed.
+//
 // RunTransaction(kRead, fn) runs fn on a pooled read-only connection inside
 // BEGIN ... COMMIT, so fn sees one consistent snapshot of committed data.
 //

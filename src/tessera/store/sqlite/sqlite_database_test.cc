@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -410,6 +411,101 @@ TEST_F(SqliteDatabaseTest, JobThatKillsTheTransactionDoesNotLoseNeighbours) {
   EXPECT_EQ(ok.load(), kThreads - 1);
   EXPECT_EQ(Count(*db), kThreads - 1);
   EXPECT_EQ(Count(*db, absl::StrCat("name = 't", kThreads / 2, "'")), 0);
+}
+
+// RunWriteAsync queues a write without blocking: its completion runs on the
+// writer thread after the COMMIT that holds it (the row is visible to a
+// reader by then), with the same per-job outcome as a blocking write: a job
+// that fails, before or after writing, is undone alone.
+TEST_F(SqliteDatabaseTest, AsyncWriteCompletesOnTheWriterAfterItsCommit) {
+  auto db = Open();
+  CreateItems(*db);
+  absl::Notification hold, holding;
+  std::thread blocker([&] {
+    // Holds the writer so that the async jobs queue into one batch.
+    EXPECT_TRUE(db->RunTransaction(TxMode::kWrite, [&](SqlConn& c) {
+                    holding.Notify();
+                    hold.WaitForNotification();
+                    return c.Exec("INSERT INTO items (name) VALUES ('first')");
+                  }).ok());
+  });
+  holding.WaitForNotification();
+  constexpr int kJobs = 30;
+  absl::Mutex mu;
+  std::vector<absl::Status> results(kJobs);
+  std::vector<int64_t> visible(kJobs, -1);
+  int finished = 0;
+  bool on_caller_thread = false;
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int i = 0; i < kJobs; ++i) {
+    const std::string name = absl::StrCat("async-", i);
+    auto fn = [i, name](SqlConn& c) -> absl::Status {
+      if (i % 3 == 1) return absl::FailedPreconditionError("refused");
+      TS_RETURN_IF_ERROR(c.Exec("INSERT INTO items (name) VALUES (?)", {name}));
+      if (i % 3 == 2) return absl::InvalidArgumentError("after writing");
+      return absl::OkStatus();
+    };
+    auto done = [&, i, name](absl::Status s) {
+      const int64_t rows = Count(*db, absl::StrCat("name = '", name, "'"));
+      absl::MutexLock lock(&mu);
+      results[i] = std::move(s);
+      visible[i] = rows;
+      on_caller_thread |= std::this_thread::get_id() == caller;
+      ++finished;
+    };
+    ASSERT_TRUE(db->RunWriteAsync(fn, done));
+  }
+  hold.Notify();
+  blocker.join();
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == kJobs; }, &finished));
+  }
+  EXPECT_FALSE(on_caller_thread);
+  for (int i = 0; i < kJobs; ++i) {
+    const absl::StatusCode want = i % 3 == 0 ? absl::StatusCode::kOk
+                                  : i % 3 == 1
+                                      ? absl::StatusCode::kFailedPrecondition
+                                      : absl::StatusCode::kInvalidArgument;
+    EXPECT_EQ(results[i].code(), want) << i << ": " << results[i];
+    EXPECT_EQ(visible[i], i % 3 == 0 ? 1 : 0) << i;
+  }
+  EXPECT_EQ(Count(*db), 1 + kJobs / 3);
+}
+
+// Close finishes the async writes already queued (each completion runs
+// once); afterwards RunWriteAsync refuses and runs nothing.
+TEST_F(SqliteDatabaseTest, CloseFinishesQueuedAsyncWritesThenRefusesMore) {
+  auto db = Open();
+  CreateItems(*db);
+  std::atomic<int> completions{0}, committed{0};
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(db->RunWriteAsync(
+        [i](SqlConn& c) {
+          absl::SleepFor(absl::Milliseconds(1));
+          return c.Exec("INSERT INTO items (name) VALUES (?)",
+                        {absl::StrCat(i)});
+        },
+        [&](absl::Status s) {
+          ++completions;
+          if (s.ok()) ++committed;
+        }));
+  }
+  db->Close();
+  EXPECT_EQ(completions.load(), 20);
+  EXPECT_EQ(committed.load(), 20);
+  bool ran = false;
+  EXPECT_FALSE(db->RunWriteAsync(
+      [&](SqlConn&) {
+        ran = true;
+        return absl::OkStatus();
+      },
+      [&](absl::Status) { ran = true; }));
+  EXPECT_FALSE(ran);
+  db.reset();
+  auto reopened = Open();
+  EXPECT_EQ(Count(*reopened), 20);
 }
 
 TEST_F(SqliteDatabaseTest, ReadsSeeCommittedDataAsOneSnapshot) {
