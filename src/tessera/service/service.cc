@@ -1011,14 +1011,30 @@ Service::WriteWork<absl::StatusOr<json>> Service::SubmitWork(
   return {std::move(run), std::move(finish)};
 }
 
+absl::Status Service::PrepareSubmit(const Principal& p, const json& body,
+                                    absl::string_view idempotency_key,
+                                    bool claim_next, SubmitState& state) {
+  TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
+  TS_ASSIGN_OR_RETURN(state.work, ParseWorkBody(body, idempotency_key));
+  state.idempotency_key = std::string(idempotency_key);
+  state.claim_next = claim_next;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<json> Service::SubmitNow(const Principal& p, ClaimId claim_id,
+                                        const json& body,
+                                        absl::string_view idempotency_key,
+                                        bool claim_next) {
+  auto state = std::make_shared<SubmitState>();
+  TS_RETURN_IF_ERROR(
+      PrepareSubmit(p, body, idempotency_key, claim_next, *state));
+  return RunWork(SubmitWork(p, claim_id, std::move(state)));
+}
+
 absl::StatusOr<json> Service::Submit(const Principal& p, ClaimId claim_id,
                                      const json& body,
                                      absl::string_view idempotency_key) {
-  TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
-  auto state = std::make_shared<SubmitState>();
-  TS_ASSIGN_OR_RETURN(state->work, ParseWorkBody(body, idempotency_key));
-  state->idempotency_key = std::string(idempotency_key);
-  return RunWork(SubmitWork(p, claim_id, std::move(state)));
+  return SubmitNow(p, claim_id, body, idempotency_key, /*claim_next=*/false);
 }
 
 json Service::SubmitJsonOf(SubmitDraft draft) {
@@ -1090,14 +1106,9 @@ absl::Status Service::SubmitInTx(Tx& tx, const Principal& p, ClaimId claim_id,
 absl::StatusOr<json> Service::SubmitAndClaimNext(
     const Principal& p, ClaimId claim_id, const json& body,
     absl::string_view idempotency_key) {
-  TS_RETURN_IF_ERROR(RequireRole(p, Role::kAnnotator));
-  auto state = std::make_shared<SubmitState>();
-  TS_ASSIGN_OR_RETURN(state->work, ParseWorkBody(body, idempotency_key));
-  state->idempotency_key = std::string(idempotency_key);
   // One transaction, so one commit (and one fsync) per task in the web
   // app's loop.
-  state->claim_next = true;
-  return RunWork(SubmitWork(p, claim_id, std::move(state)));
+  return SubmitNow(p, claim_id, body, idempotency_key, /*claim_next=*/true);
 }
 
 bool Service::SubmitAsync(const Principal& p, ClaimId claim_id, json body,
@@ -1105,21 +1116,12 @@ bool Service::SubmitAsync(const Principal& p, ClaimId claim_id, json body,
                           Then<absl::StatusOr<json>> then) {
   auto state = std::make_shared<SubmitState>();
   state->body = std::move(body);
-  absl::Status refused = RequireRole(p, Role::kAnnotator);
-  if (refused.ok()) {
-    absl::StatusOr<WorkBody> work = ParseWorkBody(state->body, idempotency_key);
-    if (work.ok()) {
-      state->work = *work;
-    } else {
-      refused = work.status();
-    }
-  }
-  if (!refused.ok()) {
+  if (absl::Status refused =
+          PrepareSubmit(p, state->body, idempotency_key, claim_next, *state);
+      !refused.ok()) {
     then([refused] { return refused; });
     return true;
   }
-  state->idempotency_key = std::move(idempotency_key);
-  state->claim_next = claim_next;
   return RunWorkAsync(SubmitWork(p, claim_id, std::move(state)),
                       std::move(then));
 }

@@ -373,6 +373,16 @@ class Service {
   WriteWork<absl::StatusOr<std::optional<ClaimResult>>> ClaimWork(
       const Principal& p, PoolId pool_id);
   struct SubmitState;  // service.cc
+  // Checks the caller and the body (which must outlive `state`'s use) and
+  // fills `state` with them.
+  absl::Status PrepareSubmit(const Principal& p, const json& body,
+                             absl::string_view idempotency_key, bool claim_next,
+                             SubmitState& state);
+  // Submit and SubmitAndClaimNext.
+  absl::StatusOr<json> SubmitNow(const Principal& p, ClaimId claim_id,
+                                 const json& body,
+                                 absl::string_view idempotency_key,
+                                 bool claim_next);
   WriteWork<absl::StatusOr<json>> SubmitWork(
       const Principal& p, ClaimId claim_id, std::shared_ptr<SubmitState> state);
   // The blocking form: runs `work.run` as a write transaction.
