@@ -749,8 +749,8 @@ void Server::Impl::Run() {
     metrics_->Describe(kRequestsTotal, "counter",
                        "HTTP requests by method, route and status.");
     metrics_->Describe(kRequestDuration, "histogram",
-                       "Time from a request being read to its handler "
-                       "returning, by route.");
+                       "Time from a request being read to its response "
+                       "being ready, by route.");
     metrics_->Describe(kConnections, "gauge", "Open HTTP connections.");
     metrics_->Set(kConnections, {}, 0);
   }
