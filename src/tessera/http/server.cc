@@ -228,8 +228,8 @@ class Server::Impl {
   std::atomic<bool> stopping_{false};
   uint16_t port_ = 0;
 
-  // Requests taken by the inline handler and not answered yet; Stop() waits
-  // on inline_mu_ for none.
+  // Requests taken by the inline dispatcher and not answered yet; Stop()
+  // waits on inline_mu_ for none.
   std::atomic<int64_t> inline_pending_{0};
   absl::Mutex inline_mu_;
 
@@ -624,7 +624,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.close();
   }
 
-  // Answers a request the inline handler took, on the connection's strand.
+  // Answers a request the inline dispatcher took, on the connection's
+  // strand.
   class InlineResponder final : public Responder {
    public:
     InlineResponder(std::shared_ptr<Connection> conn, std::string method,
@@ -644,7 +645,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         Send(ErrorResponse(500, "internal", "internal error"));
       }
     }
-    // The handler took the request (it returned true).
+    // The inline dispatcher took the request (kTaken).
     void Taken() { taken_ = true; }
 
     void Post(std::function<void()> fn) override {
@@ -676,7 +677,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const bool keep_alive_;
     const bool head_;
     const std::chrono::steady_clock::time_point start_;
-    bool taken_ = false;  // set on the I/O thread before any other owner
+    // Set by the thread that offered the request, while it still holds a
+    // reference (so before the destructor can run).
+    bool taken_ = false;
     std::atomic<bool> sent_{false};
   };
 
@@ -828,7 +831,7 @@ void Server::Impl::Stop() {
   }
   workers_->Stop();  // waits for handlers still running
   {
-    // Requests the inline handler took: their answers are posted to the
+    // Requests the inline dispatcher took: their answers are posted to the
     // I/O threads, which must still run.
     absl::MutexLock lock(&inline_mu_);
     inline_mu_.Await(absl::Condition(

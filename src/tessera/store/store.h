@@ -727,10 +727,8 @@ class Store {
   // another thread. Returns false, having run nothing, where the backend
   // cannot (the default; PostgreSQL, whose transaction holds a connection
   // through its round trips) or the store is closed: then use Run.
-  virtual bool RunWriteAsync(std::function<absl::Status(Tx&)> fn,
-                             std::function<void(absl::Status)> done) {
-    (void)fn;
-    (void)done;
+  virtual bool RunWriteAsync(std::function<absl::Status(Tx&)> /*fn*/,
+                             std::function<void(absl::Status)> /*done*/) {
     return false;
   }
   // Whether RunWriteAsync can work here (until the store closes).

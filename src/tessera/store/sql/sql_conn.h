@@ -80,13 +80,12 @@ class SqlDatabase {
   // run one so (see Store::RunWriteAsync): queues `fn` and returns true;
   // `done` then gets what RunTransaction(kWrite, fn) would have returned.
   // False, with nothing run, where it cannot (the default) or once closed.
-  virtual bool async_writes() const { return false; }
-  virtual bool RunWriteAsync(std::function<absl::Status(SqlConn&)> fn,
-                             std::function<void(absl::Status)> done) {
-    (void)fn;
-    (void)done;
+  virtual bool RunWriteAsync(std::function<absl::Status(SqlConn&)> /*fn*/,
+                             std::function<void(absl::Status)> /*done*/) {
     return false;
   }
+  // Whether RunWriteAsync can work here (until Close).
+  virtual bool async_writes() const { return false; }
   // Stops accepting work, finishes queued transactions, closes connections.
   virtual void Close() = 0;
 };
