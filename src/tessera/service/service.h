@@ -134,6 +134,9 @@ class Service {
                                           const json& body,
                                           absl::string_view idempotency_key);
 
+  // Whether the store can write without blocking: when false ClaimAsync and
+  // SubmitAsync always return false.
+  bool async_writes() const { return store_.async_writes(); }
   // An outcome made on demand: call it once, on any thread.
   template <typename T>
   using Later = std::function<T()>;
@@ -148,9 +151,6 @@ class Service {
   // calling thread, for a request refused before its transaction; else on
   // the store's thread right after the commit, where `then` must only hand
   // that function to another thread (making it formats JSON).
-  // Whether the store can write without blocking: when false the forms
-  // below always return false.
-  bool async_writes() const { return store_.async_writes(); }
   bool ClaimAsync(const Principal& p, PoolId pool,
                   Then<absl::StatusOr<std::optional<ClaimResult>>> then);
   bool SubmitAsync(const Principal& p, ClaimId claim, json body,
