@@ -51,6 +51,10 @@ void Router::Add(std::string method, std::string pattern, Handler h,
   route.method = std::move(method);
   route.pattern = std::move(pattern);
   route.handler = std::move(h);
+  if (fast && std::find(inline_methods_.begin(), inline_methods_.end(),
+                        route.method) == inline_methods_.end()) {
+    inline_methods_.push_back(route.method);
+  }
   route.fast = std::move(fast);
   routes_.push_back(std::move(route));
 }
@@ -139,6 +143,12 @@ Response Router::Dispatch(Request& req) const {
 Inline Router::DispatchInline(Request& req,
                               const std::shared_ptr<Responder>& respond,
                               bool may_block) const {
+  // Most requests (every GET) cannot have a fast form: no path split for
+  // them.
+  if (std::find(inline_methods_.begin(), inline_methods_.end(), req.method) ==
+      inline_methods_.end()) {
+    return Inline::kNone;
+  }
   const std::vector<std::string> parts = SplitPath(req.path);
   const Route* route = Find(req, parts, nullptr);
   if (route == nullptr || !route->fast) return Inline::kNone;

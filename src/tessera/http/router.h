@@ -78,6 +78,7 @@ class Router {
   static bool MoreSpecific(const Route& a, const Route& b);
 
   std::vector<Route> routes_;
+  std::vector<std::string> inline_methods_;  // of the routes with a fast form
   Handler fallback_;
 };
 
